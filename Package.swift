@@ -1,0 +1,58 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// One multi-call executable (`opskit`) carries every tool; `bin/<tool>` are links to it and it dispatches
+// on the name it was called by (busybox style). Eight statically linked binaries would cost ~8× the
+// Swift runtime; see README "Why one binary".
+let package = Package(
+    name: "opskit",
+    products: [
+        .executable(name: "opskit", targets: ["opskit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+    ],
+    targets: [
+        // C shims only: typed wrappers for variadic C calls. No Swift code outside OpsCore sees these.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+
+        // The tiny helper library: processes, pipes, retry, ssh, prompt, log, lock, atomic files.
+        .target(
+            name: "Shell",
+            dependencies: [
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The domain vocabulary every tool shares: config, HTTP (libcurl), health model.
+        .target(
+            name: "OpsCore",
+            dependencies: [
+                "Shell", "CCurl", "CArchive",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // One library per job.
+        .target(name: "Health", dependencies: ["OpsCore", "Shell", .product(name: "Logging", package: "swift-log")]),
+
+        // Argument parsing for every tool, thin: parse, call a library, map errors to exit codes.
+        .target(
+            name: "OpsKitCLI",
+            dependencies: [
+                "Health", "OpsCore", "Shell",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(name: "opskit", dependencies: ["OpsKitCLI"]),
+
+        .testTarget(name: "ShellTests", dependencies: ["Shell", .product(name: "Subprocess", package: "swift-subprocess")]),
+        .testTarget(name: "OpsCoreTests", dependencies: ["OpsCore", "Shell"]),
+
+
+    ],
+    swiftLanguageModes: [.v6]
+)

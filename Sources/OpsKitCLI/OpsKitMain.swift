@@ -1,0 +1,69 @@
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The multi-call entry point: `bin/health-check …` and `opskit health-check …` are the same program.
+///
+/// Every tool is its own `ParsableCommand`; this type only picks one by the name we were called by,
+/// and maps argument errors to the tool's own usage exit code (3 for the Monitoring Plugins tools).
+public enum OpsKitMain {
+    /// Every tool this binary carries, by the name it is installed under in `bin/`.
+    public static let tools: [String: any OpsKitTool.Type] = [
+        "health-check": HealthCheckCommand.self,
+    ]
+
+    public static func main(arguments: [String]) async {
+        let called = arguments.first.map { String($0.split(separator: "/").last ?? "") } ?? "opskit"
+        var rest = Array(arguments.dropFirst())
+        var toolName = called
+        if tools[called] == nil {
+            // Called as `opskit` (or under an unknown name): the first argument names the tool.
+            guard let first = rest.first, tools[first] != nil else {
+                printOverview(unknown: rest.first.flatMap { $0.hasPrefix("-") ? nil : $0 })
+                exit(rest.first == "--help" || rest.first == "-h" || rest.isEmpty ? 0 : 2)
+            }
+            toolName = first
+            rest.removeFirst()
+        }
+        guard let tool = tools[toolName] else { exit(2) }
+        exit(await tool.runTool(arguments: rest))
+    }
+
+    static func printOverview(unknown: String?) {
+        if let unknown {
+            writeStderr("opskit: unknown tool '\(unknown)'. Run `opskit --help` to list the tools.\n")
+            return
+        }
+        var text = "opskit \(versionString) — run an app on a VPS without losing sleep.\n\n"
+        text += "USAGE: opskit <tool> [arguments]   (or call bin/<tool> directly)\n\nTOOLS:\n"
+        for name in tools.keys.sorted() {
+            let abstract = tools[name].map { $0.configuration.abstract } ?? ""
+            text += "  \(name.padding(toLength: 14))\(abstract)\n"
+        }
+        text += "\nRun `opskit <tool> --help` for a tool's options and examples.\n"
+        print(text, terminator: "")
+    }
+
+    static var versionString: String { "0.1.0" }
+}
+
+extension String {
+    func padding(toLength n: Int) -> String {
+        count >= n ? self + " " : self + String(repeating: " ", count: n - count)
+    }
+}
+
+func writeStderr(_ text: String) {
+    var text = text
+    text.withUTF8 { buf in
+        var off = 0
+        while off < buf.count {
+            let n = write(2, buf.baseAddress! + off, buf.count - off)
+            if n <= 0 { break }
+            off += n
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+
+/// A tool this binary carries: an argument-parser command that knows its own exit codes.
+public protocol OpsKitTool: AsyncParsableCommand {
+    /// Exit code for bad arguments or configuration: 2 for most tools, 3 (UNKNOWN) for the monitoring ones.
+    static var usageExitCode: Int32 { get }
+    /// Runs the tool and returns its exit code; errors never escape as stack traces.
+    mutating func execute() async -> Int32
+}
+
+extension OpsKitTool {
+    public static var usageExitCode: Int32 { 2 }
+
+    /// Parses `arguments`, prints help/version/usage errors the argument-parser way, then executes.
+    static func runTool(arguments: [String]) async -> Int32 {
+        do {
+            var command = try parseAsRoot(arguments)
+            guard var tool = command as? Self else {
+                // A subcommand of a tool (none yet) runs the argument-parser way.
+                if var async = command as? any AsyncParsableCommand { try await async.run() } else { try command.run() }
+                return 0
+            }
+            return await tool.execute()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                return 0
+            }
+            let message = fullMessage(for: error)
+            writeStderr(message.hasSuffix("\n") ? message : message + "\n")
+            return usageExitCode
+        }
+    }
+}

@@ -1,0 +1,2 @@
+import OpsKitCLI
+await OpsKitMain.main(arguments: CommandLine.arguments)

@@ -1,0 +1,28 @@
+import Testing
+@testable import Shell
+
+@Suite struct RedactorTests {
+    @Test(arguments: [
+        ("AWS_SECRET_ACCESS_KEY=abc123 aws s3 cp", "AWS_SECRET_ACCESS_KEY=*** aws s3 cp"),
+        ("B2_APP_KEY: k3y", "B2_APP_KEY: ***"),
+        ("DB_PASSWORD=\"p w\" next", "DB_PASSWORD=\"***\" next"),
+        ("PGPASSWORD='a b'", "PGPASSWORD='***'"),
+        ("--github-token=ghp_x", "--github-token=***"),
+        ("{\"password\": \"hunter2\"}", "{\"password\": \"***\"}"),
+        ("postgres://app:s3cret@db:5432/app", "postgres://app:***@db:5432/app"),
+        ("https://h/x?token=abc&v=1", "https://h/x?token=***&v=1"),
+    ])
+    func redactsSecrets(input: String, expected: String) {
+        #expect(Redactor.redact(input) == expected)
+    }
+
+    @Test func leavesOrdinaryTextAlone() {
+        let text = "AWS_ACCESS_KEY_ID=AKIA123 HEALTH_URL=http://localhost:3000/api/health status: ok"
+        #expect(Redactor.redact(text) == text)
+    }
+
+    @Test func redactsEnvironmentByName() {
+        let env = Redactor.redact(environment: ["API_TOKEN": "t", "PATH": "/bin", "URL": "https://u:p@h/"])
+        #expect(env == ["API_TOKEN": "***", "PATH": "/bin", "URL": "https://u:***@h/"])
+    }
+}
