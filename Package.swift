@@ -49,8 +49,14 @@ let package = Package(
         ),
         .executableTarget(name: "opskit", dependencies: ["OpsKitCLI"]),
 
-        .testTarget(name: "ShellTests", dependencies: ["Shell", .product(name: "Subprocess", package: "swift-subprocess")]),
-        .testTarget(name: "OpsCoreTests", dependencies: ["OpsCore", "Shell"]),
+        // Starts the real services tests drive (nginx, sshd) through the scripts in scripts/services.
+        .target(
+            name: "TestSupport",
+            dependencies: ["Shell", .product(name: "Subprocess", package: "swift-subprocess")],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(name: "ShellTests", dependencies: ["Shell", "TestSupport", .product(name: "Subprocess", package: "swift-subprocess")]),
+        .testTarget(name: "OpsCoreTests", dependencies: ["OpsCore", "Shell", "TestSupport"]),
 
 
     ],

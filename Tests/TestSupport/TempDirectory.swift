@@ -1,0 +1,26 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A fresh directory under /tmp for one test, removed by `remove()`.
+public struct TempDirectory: Sendable {
+    public let path: String
+
+    public init(prefix: String = "opskit-test") throws {
+        var template = Array("/tmp/\(prefix)-XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { buf in mkdtemp(buf.baseAddress!) }
+        guard made != nil else { throw TestSupportError("mkdtemp failed: errno \(errno)") }
+        path = String(cString: template)
+    }
+
+    public func file(_ name: String) -> String { path + "/" + name }
+
+    public func remove() {
+        _ = system("rm -rf '\(path)'")
+    }
+}
+
+public struct TestSupportError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
