@@ -24,3 +24,12 @@ public struct TestSupportError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
+
+extension String {
+    /// Writes this string to a file (tests only; production code uses Shell's AtomicFile).
+    public func write(toFile path: String) throws {
+        guard let f = fopen(path, "w") else { throw TestSupportError("cannot open \(path)") }
+        defer { fclose(f) }
+        guard fputs(self, f) >= 0 else { throw TestSupportError("cannot write \(path)") }
+    }
+}
