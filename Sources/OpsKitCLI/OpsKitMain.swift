@@ -1,4 +1,5 @@
 import ArgumentParser
+import OpsCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -19,6 +20,15 @@ public enum OpsKitMain {
         let called = arguments.first.map { String($0.split(separator: "/").last ?? "") } ?? "opskit"
         var rest = Array(arguments.dropFirst())
         var toolName = called
+        if rest == ["--list-tools"] {
+            // For scripts/install: the names to link in bin/.
+            print(tools.keys.sorted().joined(separator: "\n"))
+            exit(0)
+        }
+        if rest == ["--version"] {
+            print("opskit \(versionString)")
+            exit(0)
+        }
         if tools[called] == nil {
             // Called as `opskit` (or under an unknown name): the first argument names the tool.
             guard let first = rest.first, tools[first] != nil else {
@@ -47,7 +57,7 @@ public enum OpsKitMain {
         print(text, terminator: "")
     }
 
-    static var versionString: String { "0.1.0" }
+    static var versionString: String { OpsKit.version }
 }
 
 extension String {
