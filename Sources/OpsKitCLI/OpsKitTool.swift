@@ -6,10 +6,16 @@ public protocol OpsKitTool: AsyncParsableCommand {
     static var usageExitCode: Int32 { get }
     /// Runs the tool and returns its exit code; errors never escape as stack traces.
     mutating func execute() async -> Int32
+    /// Says in one line what was wrong with the arguments (stderr by default).
+    static func reportUsageError(_ message: String)
 }
 
 extension OpsKitTool {
     public static var usageExitCode: Int32 { 2 }
+
+    public static func reportUsageError(_ message: String) {
+        writeStderr("\(configuration.commandName ?? "opskit"): \(message)\n")
+    }
 
     /// Parses `arguments`, prints help/version/usage errors the argument-parser way, then executes.
     static func runTool(arguments: [String]) async -> Int32 {
@@ -27,8 +33,10 @@ extension OpsKitTool {
                 print(fullMessage(for: error))
                 return 0
             }
-            let message = fullMessage(for: error)
-            writeStderr(message.hasSuffix("\n") ? message : message + "\n")
+            // One line, not the usage block: cron mails and monitoring show the first line only.
+            let name = configuration.commandName ?? "opskit"
+            let message = Self.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+            reportUsageError("\(message) (see `\(name) --help`)")
             return usageExitCode
         }
     }
