@@ -57,8 +57,9 @@ let package = Package(
         ),
         .testTarget(name: "ShellTests", dependencies: ["Shell", "TestSupport", .product(name: "Subprocess", package: "swift-subprocess")]),
         .testTarget(name: "OpsCoreTests", dependencies: ["OpsCore", "Shell", "TestSupport"]),
-
-
+        .testTarget(name: "HealthTests", dependencies: ["Health", "OpsCore", "TestSupport"]),
+        // Drive the built executable against real servers; depends on `opskit` so it is built first.
+        .testTarget(name: "IntegrationTests", dependencies: ["opskit", "OpsCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
