@@ -1,0 +1,31 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Raw access to the process's standard streams through file descriptors.
+///
+/// Goes through `write(2)` rather than C `stderr`: that `FILE *` global is not concurrency-safe in Swift 6,
+/// and one `write` per line keeps lines from concurrent tasks whole.
+enum StandardStreams {
+    static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
+
+    /// Writes all of `text` to `fd`, retrying short writes and EINTR; other errors drop the rest, because
+    /// there is nowhere left to report a failure to write to stderr.
+    static func writeAll(_ text: String, to fd: Int32) {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { buf in
+                write(fd, buf.baseAddress.map { $0 + offset }, buf.count - offset)
+            }
+            if n > 0 { offset += n } else if n < 0 && errno == EINTR { continue } else { return }
+        }
+    }
+
+    /// The value of an environment variable, or nil when unset.
+    static func environment(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
+    }
+}
