@@ -14,14 +14,7 @@ enum StandardStreams {
     /// Writes all of `text` to `fd`, retrying short writes and EINTR; other errors drop the rest, because
     /// there is nowhere left to report a failure to write to stderr.
     static func writeAll(_ text: String, to fd: Int32) {
-        var bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { buf in
-                write(fd, buf.baseAddress.map { $0 + offset }, buf.count - offset)
-            }
-            if n > 0 { offset += n } else if n < 0 && errno == EINTR { continue } else { return }
-        }
+        _ = writeFully(fd, Array(text.utf8))
     }
 
     /// The value of an environment variable, or nil when unset.
