@@ -26,17 +26,33 @@ public enum AtomicFile {
         guard !name.isEmpty, name != ".", name != ".." else {
             throw AtomicFileError(path: path, reason: "the path names a directory, not a file")
         }
-        let (fd, tempPath) = try createTemporary(in: directory, for: name, target: path)
-        var renamed = false
+        let tempPath = try writeTemporary(bytes, nextTo: path, permissions: permissions)
+        guard rename(tempPath, path) == 0 else {
+            let code = errno
+            unlink(tempPath)
+            throw AtomicFileError(path: path, reason: "replacing the file failed: \(errnoText(code))")
+        }
+        try syncDirectory(directory, path: path)
+    }
+
+    /// Writes `text` as UTF-8 to `path`; see ``write(_:to:permissions:)-(some Collection<UInt8>,_,_)``.
+    public static func write(_ text: String, to path: String, permissions: UInt32 = 0o644) throws {
+        try write(Array(text.utf8), to: path, permissions: permissions)
+    }
+
+    /// Writes `bytes` to a new, fsynced, closed temporary file in `path`'s directory and returns its path;
+    /// on failure nothing is left behind. FileLock links this file into place instead of renaming it.
+    static func writeTemporary(_ bytes: some Collection<UInt8>, nextTo path: String, permissions: UInt32) throws -> String {
+        let (fd, tempPath) = try createTemporary(in: directoryName(of: path), for: baseName(of: path), target: path)
         var open = true
+        var done = false
         defer {
             if open { close(fd) }
-            if !renamed { unlink(tempPath) }
+            if !done { unlink(tempPath) }
         }
         func fail(_ step: String, _ code: Int32 = errno) -> AtomicFileError {
             AtomicFileError(path: path, reason: "\(step) failed: \(errnoText(code))")
         }
-
         guard fchmod(fd, mode_t(permissions)) == 0 else { throw fail("setting permissions") }
         let code = writeFully(fd, Array(bytes))
         guard code == 0 else { throw fail("writing", code) }
@@ -44,14 +60,8 @@ public enum AtomicFile {
         open = false
         // close can report a deferred write error (NFS); the data would then not be what we think.
         guard close(fd) == 0 else { throw fail("closing the temporary file") }
-        guard rename(tempPath, path) == 0 else { throw fail("replacing the file") }
-        renamed = true
-        try syncDirectory(directory, path: path)
-    }
-
-    /// Writes `text` as UTF-8 to `path`; see ``write(_:to:permissions:)-(some Collection<UInt8>,_,_)``.
-    public static func write(_ text: String, to path: String, permissions: UInt32 = 0o644) throws {
-        try write(Array(text.utf8), to: path, permissions: permissions)
+        done = true
+        return tempPath
     }
 
     private static func createTemporary(in directory: String, for name: String, target: String) throws -> (Int32, String) {
@@ -73,7 +83,7 @@ public enum AtomicFile {
         return (fd, tempPath)
     }
 
-    private static func syncDirectory(_ directory: String, path: String) throws {
+    static func syncDirectory(_ directory: String, path: String) throws {
         let dfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard dfd >= 0 else {
             throw AtomicFileError(path: path, reason: "replaced, but opening \(directory) to fsync it failed: \(errnoText(errno))")
@@ -82,5 +92,15 @@ public enum AtomicFile {
         guard fsync(dfd) == 0 else {
             throw AtomicFileError(path: path, reason: "replaced, but fsync of \(directory) failed (the change may not survive a crash): \(errnoText(errno))")
         }
+    }
+}
+
+extension AtomicFile {
+    /// Best-effort directory fsync for callers whose operation already succeeded and cannot be undone.
+    static func syncDirectoryQuietly(_ directory: String) {
+        let dfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard dfd >= 0 else { return }
+        _ = fsync(dfd)
+        close(dfd)
     }
 }
