@@ -27,7 +27,11 @@ public enum Redactor {
             "\(match.output.1)\(mask)@"
         }
         out = out.replacing(assignment) { match in
-            guard isSecretName(String(match.output.name)) else { return String(match.output.0) }
+            // Not a secret name, but the value may hold one ("failed: TOKEN=x" matches as name "failed"
+            // with value "TOKEN=x"), and matches never overlap: look inside the value too.
+            guard isSecretName(String(match.output.name)) else {
+                return "\(match.output.prefix)\(redact(String(match.output.value)))"
+            }
             let value = match.output.value
             let quote = value.first == "\"" || value.first == "'" ? String(value.prefix(1)) : ""
             return "\(match.output.prefix)\(quote)\(mask)\(quote)"

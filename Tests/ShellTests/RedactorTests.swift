@@ -11,6 +11,8 @@ import Testing
         ("{\"password\": \"hunter2\"}", "{\"password\": \"***\"}"),
         ("postgres://app:s3cret@db:5432/app", "postgres://app:***@db:5432/app"),
         ("https://h/x?token=abc&v=1", "https://h/x?token=***&v=1"),
+        ("push failed: GITHUB_TOKEN=ghp_abc now", "push failed: GITHUB_TOKEN=*** now"),
+        ("status: B2_APP_KEY=k3y", "status: B2_APP_KEY=***"),
     ])
     func redactsSecrets(input: String, expected: String) {
         #expect(Redactor.redact(input) == expected)
