@@ -123,3 +123,26 @@ import TestSupport
         await #expect(throws: HTTPError.self) { try await client.send(request) }
     }
 }
+
+/// Redirects and name resolution.
+@Suite struct HTTPRedirectTests {
+    let client = HTTPClient()
+
+    @Test func redirectsAreReturnedUnlessFollowed() async throws {
+        let fixture = try await HTTPFixture.shared
+        let plain = try await client.send(HTTPRequest(url: fixture.http + "/redirect"))
+        #expect(plain.status == 302)
+        #expect(plain.header("Location") == "/api/health")
+
+        let followed = try await client.send(HTTPRequest(url: fixture.http + "/redirect", followRedirects: true))
+        #expect(followed.status == 200)
+        #expect(followed.header("Location") == nil)
+        #expect(followed.header("Content-Type") == "application/json")
+    }
+
+    @Test func unknownHostIsAResolveFailure() async {
+        // .invalid never resolves (RFC 6761).
+        let request = HTTPRequest(url: "http://opskit-test.invalid/health", connectTimeout: .seconds(5))
+        await #expect(throws: HTTPError.couldNotResolve(host: "opskit-test.invalid")) { try await client.send(request) }
+    }
+}
