@@ -87,6 +87,19 @@ import TestSupport
         var small = HTTPRequest(url: fixture.http + "/api/health")
         small.maxResponseBytes = 10
         await #expect(throws: HTTPError.responseTooLarge(limit: 10)) { try await client.send(small) }
+        // A chunked answer has no Content-Length to check up front: the limit is enforced while reading.
+        var chunked = HTTPRequest(url: fixture.http + "/echo", method: "POST", body: .bytes(Array(repeating: 65, count: 100)))
+        chunked.maxResponseBytes = 10
+        await #expect(throws: HTTPError.responseTooLarge(limit: 10)) { try await client.send(chunked) }
+    }
+
+    @Test func largeUploadRoundTrips() async throws {
+        let fixture = try await HTTPFixture.shared
+        // Over 1 MiB curl sends "Expect: 100-continue" first; the body must still arrive whole.
+        let payload = (0..<(3 * 1024 * 1024)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let response = try await client.send(HTTPRequest(url: fixture.http + "/echo", method: "POST", body: .bytes(payload)))
+        #expect(response.status == 200)
+        #expect(response.body == payload)
     }
 
     @Test func timingsAreOrdered() async throws {
