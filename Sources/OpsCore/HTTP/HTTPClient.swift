@@ -1,0 +1,40 @@
+/// Sends HTTP requests with libcurl; safe to share, each transfer runs on a thread of its own.
+public final class HTTPClient: Sendable {
+    public init() {}
+
+    /// Sends `request` and buffers the body, up to `request.maxResponseBytes`.
+    public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        try await transfer(request, onBody: nil)
+    }
+
+    /// Sends `request` and hands the body to `onBody` chunk by chunk, on the transfer's thread; the
+    /// returned response's `body` is empty. An error thrown by `onBody` stops the transfer and is rethrown.
+    public func send(
+        _ request: HTTPRequest,
+        onBody: @escaping @Sendable ([UInt8]) throws -> Void
+    ) async throws -> HTTPResponse {
+        try await transfer(request, onBody: onBody)
+    }
+
+    private func transfer(
+        _ request: HTTPRequest,
+        onBody: (@Sendable ([UInt8]) throws -> Void)?
+    ) async throws -> HTTPResponse {
+        try Task.checkCancellation()
+        let cancellation = CancellationFlag()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let started = TransferThread.start {
+                    continuation.resume(with: Result {
+                        try CurlEasy.perform(request, onBody: onBody, cancellation: cancellation)
+                    })
+                }
+                if !started {
+                    continuation.resume(throwing: HTTPError.transport(code: -1, message: "could not start a thread"))
+                }
+            }
+        } onCancel: {
+            cancellation.cancel()
+        }
+    }
+}

@@ -1,0 +1,161 @@
+import Synchronization
+import Testing
+import TestSupport
+@testable import OpsCore
+
+/// HTTPClient against the real nginx fixture over plain HTTP and a Unix socket.
+@Suite struct HTTPClientTests {
+    let client = HTTPClient()
+
+    @Test func getReturnsStatusBodyAndHeaders() async throws {
+        let fixture = try await HTTPFixture.shared
+        let response = try await client.send(HTTPRequest(url: fixture.http + "/api/health"))
+        #expect(response.status == 200)
+        #expect(response.bodyText.hasPrefix(#"{"status":"healthy""#))
+        #expect(response.header("content-type") == "application/json")
+        #expect(response.header("CONTENT-LENGTH") == String(response.body.count))
+        #expect(response.httpVersion == "1.1")
+        #expect(response.remoteAddress == "127.0.0.1")
+        #expect(response.certificateExpiry == nil)
+    }
+
+    @Test(arguments: [("/404", 404), ("/503", 503), ("/429", 429), ("/unhealthy", 503), ("/text-ok", 200)])
+    func httpErrorStatusesAreResponses(path: String, status: Int) async throws {
+        let fixture = try await HTTPFixture.shared
+        let response = try await client.send(HTTPRequest(url: fixture.http + path))
+        #expect(response.status == status)
+    }
+
+    @Test func postBodyAndHeadersReachTheServer() async throws {
+        let fixture = try await HTTPFixture.shared
+        let request = HTTPRequest(url: fixture.http + "/echo", method: "POST",
+                                  headers: [(name: "X-Test", value: "hello")], body: .text("ping body"))
+        let response = try await client.send(request)
+        #expect(response.status == 200)
+        #expect(response.bodyText == "ping body")
+        #expect(response.header("X-Echo-Method") == "POST")
+        #expect(response.header("X-Echo-Header") == "hello")
+        #expect(response.header("X-Echo-User-Agent") == "opskit/\(OpsKit.version)")
+    }
+
+    @Test func putWithStreamedBodyOfUnknownLength() async throws {
+        let fixture = try await HTTPFixture.shared
+        let chunks = Mutex([Array("one-".utf8), Array("two-".utf8), [], Array("three".utf8)])
+        let body = HTTPBody.stream(length: nil) {
+            chunks.withLock { $0.isEmpty ? nil : $0.removeFirst() }
+        }
+        let response = try await client.send(HTTPRequest(url: fixture.http + "/echo", method: "PUT", body: body))
+        #expect(response.header("X-Echo-Method") == "PUT")
+        #expect(response.bodyText == "one-two-three")
+    }
+
+    @Test func uploadSourceErrorIsRethrown() async throws {
+        struct SourceBroke: Error {}
+        let fixture = try await HTTPFixture.shared
+        let body = HTTPBody.stream(length: 100) { throw SourceBroke() }
+        await #expect(throws: SourceBroke.self) {
+            try await client.send(HTTPRequest(url: fixture.http + "/echo", method: "POST", body: body))
+        }
+    }
+
+    @Test func streamingDeliversBigBodyInChunks() async throws {
+        let fixture = try await HTTPFixture.shared
+        let received = Mutex((bytes: 0, chunks: 0))
+        let response = try await client.send(HTTPRequest(url: fixture.http + "/big")) { chunk in
+            received.withLock { $0.bytes += chunk.count; $0.chunks += 1 }
+        }
+        #expect(response.status == 200)
+        #expect(response.body.isEmpty)
+        let total = received.withLock { $0 }
+        #expect(total.bytes == 10 * 1024 * 1024)
+        #expect(total.chunks > 1)
+    }
+
+    @Test func bodyConsumerErrorStopsTheTransfer() async throws {
+        struct Enough: Error {}
+        let fixture = try await HTTPFixture.shared
+        await #expect(throws: Enough.self) {
+            try await client.send(HTTPRequest(url: fixture.http + "/big")) { _ in throw Enough() }
+        }
+    }
+
+    @Test func bufferedBodyOverTheLimitFails() async throws {
+        let fixture = try await HTTPFixture.shared
+        await #expect(throws: HTTPError.responseTooLarge(limit: 8 * 1024 * 1024)) {
+            try await client.send(HTTPRequest(url: fixture.http + "/big"))
+        }
+        var small = HTTPRequest(url: fixture.http + "/api/health")
+        small.maxResponseBytes = 10
+        await #expect(throws: HTTPError.responseTooLarge(limit: 10)) { try await client.send(small) }
+        // A chunked answer has no Content-Length to check up front: the limit is enforced while reading.
+        var chunked = HTTPRequest(url: fixture.http + "/echo", method: "POST", body: .bytes(Array(repeating: 65, count: 100)))
+        chunked.maxResponseBytes = 10
+        await #expect(throws: HTTPError.responseTooLarge(limit: 10)) { try await client.send(chunked) }
+    }
+
+    @Test func largeUploadRoundTrips() async throws {
+        let fixture = try await HTTPFixture.shared
+        // Over 1 MiB curl sends "Expect: 100-continue" first; the body must still arrive whole.
+        let payload = (0..<(3 * 1024 * 1024)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let response = try await client.send(HTTPRequest(url: fixture.http + "/echo", method: "POST", body: .bytes(payload)))
+        #expect(response.status == 200)
+        #expect(response.body == payload)
+    }
+
+    @Test func timingsAreOrdered() async throws {
+        let fixture = try await HTTPFixture.shared
+        let timings = try await client.send(HTTPRequest(url: fixture.http + "/text-ok")).timings
+        #expect(timings.dns >= .zero && timings.connect >= .zero && timings.tls == .zero)
+        #expect(timings.firstByte >= .zero && timings.total >= timings.firstByte)
+    }
+
+    @Test func getOverUnixSocket() async throws {
+        let fixture = try await HTTPFixture.shared
+        let request = HTTPRequest(url: "http://localhost/api/health", unixSocketPath: fixture.unixSocket)
+        let response = try await client.send(request)
+        #expect(response.status == 200)
+        #expect(response.bodyText.contains(#""version":"abc1234""#))
+        #expect(response.remoteAddress == fixture.unixSocket)
+    }
+
+    @Test func headRequestHasNoBody() async throws {
+        let fixture = try await HTTPFixture.shared
+        let response = try await client.send(HTTPRequest(url: fixture.http + "/text-ok", method: "HEAD"))
+        #expect(response.status == 200)
+        #expect(response.body.isEmpty)
+    }
+
+    @Test(arguments: ["", "not a url", "127.0.0.1:8080/health", "ftp://example.com/x", "file:///etc/passwd",
+                      "http://", "http:///path", "http://exa mple.com/"])
+    func invalidURLIsRejected(url: String) async {
+        await #expect(throws: HTTPError.invalidURL(url)) { try await client.send(HTTPRequest(url: url)) }
+    }
+
+    @Test func headerWithLineBreakIsRejected() async {
+        let request = HTTPRequest(url: "http://127.0.0.1:1/", headers: [(name: "X-A", value: "a\r\nX-Injected: 1")])
+        await #expect(throws: HTTPError.self) { try await client.send(request) }
+    }
+}
+
+/// Redirects and name resolution.
+@Suite struct HTTPRedirectTests {
+    let client = HTTPClient()
+
+    @Test func redirectsAreReturnedUnlessFollowed() async throws {
+        let fixture = try await HTTPFixture.shared
+        let plain = try await client.send(HTTPRequest(url: fixture.http + "/redirect"))
+        #expect(plain.status == 302)
+        #expect(plain.header("Location") == "/api/health")
+
+        let followed = try await client.send(HTTPRequest(url: fixture.http + "/redirect", followRedirects: true))
+        #expect(followed.status == 200)
+        #expect(followed.header("Location") == nil)
+        #expect(followed.header("Content-Type") == "application/json")
+    }
+
+    @Test func unknownHostIsAResolveFailure() async {
+        // .invalid never resolves (RFC 6761).
+        let request = HTTPRequest(url: "http://opskit-test.invalid/health", connectTimeout: .seconds(5))
+        await #expect(throws: HTTPError.couldNotResolve(host: "opskit-test.invalid")) { try await client.send(request) }
+    }
+}
