@@ -28,7 +28,7 @@ public struct HealthTarget: Sendable {
 public struct HealthResult: Sendable, Codable, Equatable {
     public var url: String
     public var status: HealthStatus
-    /// One line for people: `http://… 200 in 3 ms (healthy)` or `http://…: connection refused after 3 attempts`.
+    /// One line for people: `http://… 200 in 3 ms (healthy)` or `http://…: 3 attempts failed: could not connect…`.
     public var summary: String
     public var httpStatus: Int?
     public var latencyMs: Double?
@@ -39,6 +39,23 @@ public struct HealthResult: Sendable, Codable, Equatable {
     public var reasons: [String]
     public var attempts: Int
     public var error: String?
+
+    public init(url: String, status: HealthStatus, summary: String, httpStatus: Int? = nil, latencyMs: Double? = nil,
+                timings: HealthTimings? = nil, certificateDaysLeft: Int? = nil, reportedStatus: String? = nil,
+                failingChecks: [FailingCheck] = [], reasons: [String] = [], attempts: Int, error: String? = nil) {
+        self.url = url
+        self.status = status
+        self.summary = summary
+        self.httpStatus = httpStatus
+        self.latencyMs = latencyMs
+        self.timings = timings
+        self.certificateDaysLeft = certificateDaysLeft
+        self.reportedStatus = reportedStatus
+        self.failingChecks = failingChecks
+        self.reasons = reasons
+        self.attempts = attempts
+        self.error = error
+    }
 }
 
 /// Where the time of the last attempt went, in milliseconds since the request started.
@@ -50,11 +67,11 @@ public struct HealthTimings: Sendable, Codable, Equatable {
     public var totalMs: Double
 
     init(_ t: HTTPTimings) {
-        dnsMs = t.dns.milliseconds
-        connectMs = t.connect.milliseconds
-        tlsMs = t.tls.milliseconds
-        firstByteMs = t.firstByte.milliseconds
-        totalMs = t.total.milliseconds
+        dnsMs = t.dns.inMilliseconds
+        connectMs = t.connect.inMilliseconds
+        tlsMs = t.tls.inMilliseconds
+        firstByteMs = t.firstByte.inMilliseconds
+        totalMs = t.total.inMilliseconds
     }
 }
 
@@ -105,9 +122,9 @@ public struct HealthProbe: Sendable {
             return judge(transient.response, target: target, url: shownURL, attempts: attempts, now: now())
         } catch let error as HTTPError {
             let status: HealthStatus = if case .invalidURL = error { .unknown } else { .critical }
-            let tries = attempts > 1 ? " after \(attempts) attempts" : ""
+            let tries = attempts > 1 ? "\(attempts) attempts failed: " : ""
             return HealthResult(
-                url: shownURL, status: status, summary: "\(shownURL): \(error)\(tries)", httpStatus: nil,
+                url: shownURL, status: status, summary: "\(shownURL): \(tries)\(error)", httpStatus: nil,
                 latencyMs: nil, timings: nil, certificateDaysLeft: nil, reportedStatus: nil, failingChecks: [],
                 reasons: ["\(error)"], attempts: attempts, error: "\(error)")
         } catch {
@@ -119,7 +136,7 @@ public struct HealthProbe: Sendable {
     }
 
     func judge(_ response: HTTPResponse, target: HealthTarget, url: String, attempts: Int, now: Date) -> HealthResult {
-        let latency = response.timings.total.milliseconds
+        let latency = response.timings.total.inMilliseconds
         let verdict = HealthEvaluator.evaluate(
             HealthObservation(httpStatus: response.status, body: response.body, latencyMs: latency,
                               certificateExpiry: response.certificateExpiry),
@@ -141,7 +158,7 @@ public struct HealthProbe: Sendable {
 
 extension Duration {
     /// This duration in milliseconds, as a Double.
-    public var milliseconds: Double {
+    public var inMilliseconds: Double {
         let c = components
         return Double(c.seconds) * 1_000 + Double(c.attoseconds) / 1e15
     }

@@ -7,7 +7,7 @@ public enum HealthURL {
     }
 
     public static func validate(_ url: String) throws(Invalid) {
-        guard let schemeEnd = url.range(of: "://") else {
+        guard let schemeEnd = url.firstRange(of: "://") else {
             throw Invalid(url: url, reason: "expected http://HOST[:PORT]/PATH or https://…")
         }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
