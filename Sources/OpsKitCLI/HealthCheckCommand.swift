@@ -118,7 +118,7 @@ struct HealthCheckCommand: OpsKitTool {
         }
         let jsonExpectations = try expectJSON.map { text in
             guard let e = JSONExpectation(parsing: text) else {
-                throw ValidationError("--expect-json \"\(text)\" must be KEY=VALUE with a dotted KEY, e.g. checks.database.status=up")
+                throw ValidationError("--expect-json \"\(text)\" needs the form path=value with a dotted path, e.g. checks.database.status=up")
             }
             return e
         }

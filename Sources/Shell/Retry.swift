@@ -142,7 +142,7 @@ func retry<T: Sendable>(
             guard attempt < maxAttempts, isTransient(error) else { throw error }
             let delay = policy.delay(beforeRetry: attempt, using: &rng)
             if let budget = policy.maxElapsed, environment.now() - start + delay > budget { throw error }
-            logger?.warning("\(Redactor.redact("retrying \(what) in \(formatSeconds(delay)) (attempt \(attempt + 1)/\(maxAttempts)): \(error)"))")
+            logger?.warning("\(Redactor.redact("retrying \(what) in \(formatSeconds(delay)) (attempt \(attempt + 1)\(maxAttempts == Int.max ? "" : "/\(maxAttempts)")): \(error)"))")
             try await environment.sleep(delay)
             attempt += 1
         }

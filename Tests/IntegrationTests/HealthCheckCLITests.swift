@@ -114,7 +114,7 @@ import TestSupport
     @Test func waitKeepsTryingForItsBudget() async throws {
         let f = try await HTTPFixture.shared
         let out = try await check("--wait", "1", "--interval", "0.2", "--json", "\(f.closed)/")
-        #expect(out.exitCode == 2)
+        #expect(out.exitCode == 2, "\(out.stdout) \(out.stderr)")
         let attempts = try json(out)["attempts"]
         guard case .number(let n)? = attempts else { Issue.record("no attempts in \(out.stdout)"); return }
         #expect(n >= 4 && n <= 7, "1 s budget, 0.2 s apart: about 6 tries, got \(n)")
@@ -189,7 +189,9 @@ import TestSupport
     @Test func retriesAreLoggedOnStderr() async throws {
         let f = try await HTTPFixture.shared
         let out = try await check("--retries", "1", "--interval", "0.05", "\(f.http)/503")
-        #expect(out.stderr.contains("retrying"))
+        #expect(out.stderr.contains("retrying health check of \(f.http)/503 in "))
+        #expect(out.stderr.contains("(attempt 2/2): HTTP 503"))
+        #expect(out.stderr.split(separator: "\n").count == 1, "one line per retry: \(out.stderr)")
         let json = try await check("--retries", "1", "--interval", "0.05", "--log-format", "json", "\(f.http)/503")
         let line = try #require(json.stderr.split(separator: "\n").first)
         let entry = try #require(JSONValue.parse(Array(line.utf8)))

@@ -86,8 +86,9 @@ public struct HealthProbe: Sendable {
     }
 
     /// A 429 or 5xx while retries remain: retried like a refused connection, judged if it is the last answer.
-    struct TransientStatus: Error {
+    struct TransientStatus: Error, CustomStringConvertible {
         let response: HTTPResponse
+        var description: String { "HTTP \(response.status)" }
     }
 
     public func check(_ target: HealthTarget, logger: Logger? = nil, now: @Sendable () -> Date = { Date() }) async
