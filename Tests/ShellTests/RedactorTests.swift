@@ -13,6 +13,12 @@ import Testing
         ("https://h/x?token=abc&v=1", "https://h/x?token=***&v=1"),
         ("push failed: GITHUB_TOKEN=ghp_abc now", "push failed: GITHUB_TOKEN=*** now"),
         ("status: B2_APP_KEY=k3y", "status: B2_APP_KEY=***"),
+        ("A_TOKEN=1 B_SECRET=2, C_PASSWORD=3;x", "A_TOKEN=*** B_SECRET=***, C_PASSWORD=***;x"),
+        ("ünï API_KEY=sëcret ok", "ünï API_KEY=*** ok"),
+        ("two urls https://a:b@h1/ and s3://k:s@h2", "two urls https://a:***@h1/ and s3://k:***@h2"),
+        ("API_KEY=", "API_KEY="),
+        ("API_KEY=\"unterminated\nnext", "API_KEY=\"***\nnext"),
+        ("mykey=v KEYS=v", "mykey=v KEYS=v"),
     ])
     func redactsSecrets(input: String, expected: String) {
         #expect(Redactor.redact(input) == expected)
