@@ -13,6 +13,7 @@ final class Watchdog: Sendable {
     private struct State {
         var groups: [pid_t] = []
         var fired = false
+        var killed = false
         var finished = false
     }
     private let state = Mutex(State())
@@ -27,11 +28,15 @@ final class Watchdog: Sendable {
 
     /// Starts watching a process group (its leader's pid); one that starts after the deadline is stopped at once.
     func register(_ pgid: pid_t) {
-        let late = state.withLock { state in
+        let (fired, killed) = state.withLock { state in
             state.groups.append(pgid)
-            return state.fired
+            return (state.fired, state.killed)
         }
-        if late { ProcessGroup.signal(pgid, SIGTERM) }
+        if killed {
+            ProcessGroup.signal(pgid, SIGKILL)
+        } else if fired {
+            ProcessGroup.signal(pgid, SIGTERM)
+        }
     }
 
     /// Runs `work` under the deadline; when the deadline fired, returns only once the groups are gone.
@@ -68,11 +73,22 @@ final class Watchdog: Sendable {
 
         let deadline = ContinuousClock.now + grace
         while ContinuousClock.now < deadline {
-            let current = state.withLock { $0.groups }
-            if !current.contains(where: ProcessGroup.hasLiveMembers) { return }
+            // Until the run is finished a slow spawn may still register a group (it gets SIGTERM then), so an
+            // empty list is no reason to stop waiting.
+            let (current, finished) = state.withLock { ($0.groups, $0.finished) }
+            if finished && !current.contains(where: ProcessGroup.hasLiveMembers) { return }
             // Cancelled (our caller gave up): stop waiting and kill now.
             do { try await Task.sleep(for: .milliseconds(25)) } catch { break }
         }
-        for pgid in state.withLock({ $0.groups }) { ProcessGroup.signal(pgid, SIGKILL) }
+        let survivors = state.withLock { state in
+            state.killed = true
+            return state.groups
+        }
+        for pgid in survivors { ProcessGroup.signal(pgid, SIGKILL) }
+        // SIGKILL is delivered asynchronously: wait (briefly, a process stuck in the kernel may never go) so
+        // that when the run returns, nothing it started is still running.
+        for _ in 0..<100 where survivors.contains(where: ProcessGroup.hasLiveMembers) {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
     }
 }

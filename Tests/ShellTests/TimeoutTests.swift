@@ -78,6 +78,25 @@ import TestSupport
         for pid in grandchildren { #expect(Self.isDead(pid), "grandchild \(pid) outlived the run") }
     }
 
+    /// Regression: on a loaded machine the deadline can pass before the spawn registers its group; the
+    /// escalation used to see no groups, stop early, and leave a SIGTERM-ignoring child running.
+    @Test func deadlineBeforeSpawnStillEscalatesToSigkill() async throws {
+        let watchdog = Watchdog(timeout: .milliseconds(20), grace: .milliseconds(300))
+        let start = ContinuousClock.now
+        let launched = try await watchdog.supervise {
+            try await Task.sleep(for: .milliseconds(150))  // a slow spawn
+            return try await Launcher.launch(
+                Command("sh", "-c", "trap '' TERM; sleep 100"), input: .none, output: .sequence,
+                watchdog: watchdog, stderrCapacity: 1024
+            ) { execution in
+                for try await _ in execution.standardOutput {}
+            }
+        }
+        #expect(watchdog.fired)
+        #expect(launched.termination == .signaled(SIGKILL))
+        #expect(ContinuousClock.now - start < .seconds(50))
+    }
+
     @Test func finishingInTimeIsNotATimeout() async throws {
         let output = try await runner.capture(Command("echo", "quick", timeout: .seconds(30)))
         #expect(output.stdoutText == "quick")
