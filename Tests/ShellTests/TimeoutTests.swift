@@ -93,7 +93,8 @@ import TestSupport
             }
         }
         #expect(watchdog.fired)
-        #expect(launched.termination == .signaled(SIGKILL))
+        // SIGTERM at registration may land before the trap is set; either way it must not run on.
+        #expect([.signaled(SIGKILL), .signaled(SIGTERM)].contains(launched.termination))
         #expect(ContinuousClock.now - start < .seconds(50))
     }
 
