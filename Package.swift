@@ -31,7 +31,9 @@ let package = Package(
         .target(
             name: "OpsCore",
             dependencies: [
-                "Shell", "CCurl", "CArchive",
+                // CArchive joins when the archive code does (backup issue): linking libarchive pulls in
+                // libxml2 and ICU, which every tool would pay for at start-up, health-check included.
+                "Shell", "CCurl",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -56,7 +58,7 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "ShellTests", dependencies: ["Shell", "TestSupport", .product(name: "Subprocess", package: "swift-subprocess")]),
-        .testTarget(name: "OpsCoreTests", dependencies: ["OpsCore", "Shell", "TestSupport"]),
+        .testTarget(name: "OpsCoreTests", dependencies: ["OpsCore", "Shell", "TestSupport", "CArchive"]),
         .testTarget(name: "HealthTests", dependencies: ["Health", "OpsCore", "TestSupport"]),
         // Drive the built executable against real servers; depends on `opskit` so it is built first.
         .testTarget(name: "IntegrationTests", dependencies: ["opskit", "OpsCore", "TestSupport"]),
