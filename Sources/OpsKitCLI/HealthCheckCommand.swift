@@ -79,9 +79,13 @@ struct HealthCheckCommand: OpsKitTool {
 
     @OptionGroup var output: OutputOptions
 
+    static func prepare() {
+        HTTPClient.prepare()
+    }
+
     static func reportUsageError(_ message: String) {
         // Monitoring systems show stdout: the reason must be there, in the plugin's own format.
-        print("HEALTH UNKNOWN - \(message)")
+        writeStdout("HEALTH UNKNOWN - \(message)")
     }
 
     mutating func execute() async -> Int32 {
@@ -96,9 +100,9 @@ struct HealthCheckCommand: OpsKitTool {
         }
         let report = await HealthCheck().run(targets, logger: logger)
         if output.json {
-            print(report.jsonDocument())
+            writeStdout(report.jsonDocument())
         } else if !(output.quiet && report.status == .ok) {
-            print(report.pluginLine)
+            writeStdout(report.pluginLine)
         }
         return report.exitCode
     }

@@ -8,10 +8,14 @@ public protocol OpsKitTool: AsyncParsableCommand {
     mutating func execute() async -> Int32
     /// Says in one line what was wrong with the arguments (stderr by default).
     static func reportUsageError(_ message: String)
+    /// Work that can run while the arguments are parsed (on another thread); nothing by default.
+    static func prepare()
 }
 
 extension OpsKitTool {
     public static var usageExitCode: Int32 { 2 }
+
+    public static func prepare() {}
 
     public static func reportUsageError(_ message: String) {
         writeStderr("\(configuration.commandName ?? "opskit"): \(message)\n")
@@ -19,6 +23,7 @@ extension OpsKitTool {
 
     /// Parses `arguments`, prints help/version/usage errors the argument-parser way, then executes.
     static func runTool(arguments: [String]) async -> Int32 {
+        prepare()
         do {
             var command = try parseAsRoot(arguments)
             guard var tool = command as? Self else {

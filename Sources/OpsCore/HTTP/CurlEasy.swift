@@ -12,7 +12,7 @@ final class CurlEasy {
     var headerList: UnsafeMutablePointer<curl_slist>?
 
     /// curl_global_init is not thread-safe in every libcurl build; a static let runs it exactly once.
-    private static let globalInitCode: UInt32 = curl_global_init(Int(CURL_GLOBAL_ALL)).rawValue
+    static let globalInitCode: UInt32 = curl_global_init(Int(CURL_GLOBAL_ALL)).rawValue
 
     private init() throws(HTTPError) {
         guard Self.globalInitCode == CURLE_OK.rawValue else {

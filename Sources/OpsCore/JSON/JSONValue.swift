@@ -2,8 +2,8 @@ import FoundationEssentials
 
 /// Any JSON document, for bodies whose shape we do not own (an app's health endpoint).
 ///
-/// FoundationEssentials has no `JSONSerialization`; decoding through `JSONDecoder` into this enum keeps
-/// full Foundation (and its 40 MiB of ICU data) out of the binary.
+/// FoundationEssentials has no `JSONSerialization`; `parse` reads bytes with our own `JSONParser`, and the
+/// enum is `Codable` so it can sit inside types that `JSONEncoder`/`JSONDecoder` handle.
 public enum JSONValue: Sendable, Equatable, Codable {
     case null
     case bool(Bool)
@@ -36,7 +36,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
 
     /// Parses UTF-8 JSON; nil when the bytes are not JSON (a health page may be HTML).
     public static func parse(_ bytes: some Collection<UInt8>) -> JSONValue? {
-        try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        JSONParser.parse(Array(bytes))
     }
 
     public subscript(key: String) -> JSONValue? {
