@@ -1,5 +1,6 @@
 import ArgumentParser
 import OpsCore
+import Shell
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -67,25 +68,11 @@ extension String {
 }
 
 func writeStderr(_ text: String) {
-    writeAll(2, text)
+    StandardStreams.writeAll(text, to: 2)
 }
 
 /// One result line or document on stdout, written straight to the descriptor (`print` costs more at
 /// start-up than the whole health check's own logic; callgrind).
 func writeStdout(_ text: String) {
-    writeAll(1, text.hasSuffix("\n") ? text : text + "\n")
-}
-
-private func writeAll(_ fd: Int32, _ text: String) {
-    var text = text
-    text.withUTF8 { buf in
-        guard let base = buf.baseAddress else { return }
-        var off = 0
-        while off < buf.count {
-            let n = write(fd, base + off, buf.count - off)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            off += n
-        }
-    }
+    StandardStreams.writeAll(text.hasSuffix("\n") ? text : text + "\n", to: 1)
 }

@@ -8,17 +8,17 @@ import Musl
 ///
 /// Goes through `write(2)` rather than C `stderr`: that `FILE *` global is not concurrency-safe in Swift 6,
 /// and one `write` per line keeps lines from concurrent tasks whole.
-enum StandardStreams {
-    static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
+public enum StandardStreams {
+    public static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 
     /// Writes all of `text` to `fd`, retrying short writes and EINTR; other errors drop the rest, because
     /// there is nowhere left to report a failure to write to stderr.
-    static func writeAll(_ text: String, to fd: Int32) {
+    public static func writeAll(_ text: String, to fd: Int32) {
         _ = writeFully(fd, Array(text.utf8))
     }
 
     /// The value of an environment variable, or nil when unset.
-    static func environment(_ name: String) -> String? {
+    public static func environment(_ name: String) -> String? {
         getenv(name).map { String(cString: $0) }
     }
 }
