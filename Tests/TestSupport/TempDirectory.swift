@@ -10,7 +10,7 @@ public struct TempDirectory: Sendable {
         var template = Array("/tmp/\(prefix)-XXXXXX".utf8CString)
         let made = template.withUnsafeMutableBufferPointer { buf in mkdtemp(buf.baseAddress!) }
         guard made != nil else { throw TestSupportError("mkdtemp failed: errno \(errno)") }
-        path = String(cString: template)
+        path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     public func file(_ name: String) -> String { path + "/" + name }
