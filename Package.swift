@@ -42,12 +42,13 @@ let package = Package(
         ),
         // One library per job.
         .target(name: "Health", dependencies: ["OpsCore", "Shell", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Deploy", dependencies: ["OpsCore", "Shell", .product(name: "Logging", package: "swift-log")]),
 
         // Argument parsing for every tool, thin: parse, call a library, map errors to exit codes.
         .target(
             name: "OpsKitCLI",
             dependencies: [
-                "Health", "OpsCore", "Shell",
+                "Health", "Deploy", "OpsCore", "Shell",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -63,6 +64,7 @@ let package = Package(
         .testTarget(name: "ShellTests", dependencies: ["Shell", "TestSupport", .product(name: "Subprocess", package: "swift-subprocess")]),
         .testTarget(name: "OpsCoreTests", dependencies: ["OpsCore", "Shell", "TestSupport", "CArchive"]),
         .testTarget(name: "HealthTests", dependencies: ["Health", "OpsCore", "TestSupport"]),
+        .testTarget(name: "DeployTests", dependencies: ["Deploy", "OpsCore", "Shell", "TestSupport"]),
         // Drive the built executable against real servers; depends on `opskit` so it is built first.
         .testTarget(name: "IntegrationTests", dependencies: ["opskit", "OpsCore", "TestSupport"]),
     ],

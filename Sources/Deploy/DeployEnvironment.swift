@@ -1,0 +1,186 @@
+import OpsCore
+import Shell
+
+/// One `environments.<name>` entry of opskit.yml, checked before anything is touched.
+public struct DeployEnvironment: Sendable, Equatable {
+    public enum Strategy: String, Sendable, CaseIterable { case blueGreen = "blue-green", recreate }
+
+    public struct Proxy: Sendable, Equatable {
+        /// The nginx file holding `upstream <name> { server 127.0.0.1:PORT; }`, rewritten on each switch.
+        public var upstreamFile: String
+        /// The upstream block's name (`proxy_pass http://NAME;` in the site config).
+        public var upstreamName: String
+        public var testCommand: [String]
+        public var reloadCommand: [String]
+    }
+
+    public var app: String
+    public var name: String
+    public var host: String?
+    public var composeFile: String
+    public var service: String
+    /// The image repository; the tag comes from `--tag`, `COMMIT_SHA`, or `latest`.
+    public var image: String
+    public var envFile: String?
+    /// Host ports for the two colors (blue, green); recreate uses the first.
+    public var ports: [Int]
+    public var healthPath: String
+    /// The public URL watched after a switch (through the proxy); nil: the new color's own port.
+    public var healthURL: String?
+    public var proxy: Proxy?
+    public var strategy: Strategy
+    public var healthSuccesses: Int
+    public var healthTimeout: Duration
+    public var healthInterval: Duration
+    public var watch: Duration
+    public var drainTimeout: Int
+    public var keepReleases: Int
+
+    static let knownKeys: Set<String> = [
+        "host", "compose_file", "service", "image", "env_file", "ports", "health_path", "health_url", "proxy",
+        "strategy", "health", "watch", "drain_timeout", "keep_releases",
+    ]
+    static let knownProxyKeys: Set<String> = ["upstream_file", "upstream_name", "test_command", "reload_command"]
+    static let knownHealthKeys: Set<String> = ["successes", "timeout", "interval"]
+
+    /// Reads and checks `environments.<name>`; every problem names the file and the key.
+    public static func load(_ name: String, from config: OpsConfig) throws(ConfigError) -> DeployEnvironment {
+        let file = config.path ?? OpsConfig.fileName
+        guard config.path != nil else {
+            throw .missing("no \(OpsConfig.fileName) here: deploy needs environments.\(name) in it (or pass --config FILE)")
+        }
+        guard case .object(let envs)? = config.root["environments"] else {
+            throw .missing("\(file) has no `environments:` section; add environments.\(name) (see docs/config.md)")
+        }
+        guard case .object(let entry)? = envs[name] else {
+            let known = envs.keys.sorted().joined(separator: ", ")
+            throw .missing("unknown environment `\(name)` in \(file)" + (known.isEmpty ? "" : " (known: \(known))"))
+        }
+        let prefix = "environments.\(name)"
+        try rejectUnknown(entry, known: knownKeys, prefix: prefix, file: file)
+
+        guard let app = try config.string("app"), !app.isEmpty else {
+            throw .missing("\(file) needs `app: NAME` (it names the Compose projects, the lock and the journal)")
+        }
+        guard isSafeName(app) else {
+            throw .invalidValue(key: "app", value: app, expected: "letters, digits, - and _ (in \(file))")
+        }
+        let read = Reader(config: config, prefix: prefix, file: file)
+        guard let composeFile = try read.string("compose_file") else { throw read.missing("compose_file") }
+        guard let image = try read.string("image") else { throw read.missing("image") }
+        let ports = try read.ports()
+        let proxy = try read.proxy(app: app, environment: name)
+        let strategyText = try read.string("strategy") ?? (proxy == nil ? "recreate" : "blue-green")
+        guard let strategy = Strategy(rawValue: strategyText) else {
+            throw read.invalid("strategy", strategyText, "blue-green or recreate")
+        }
+        if strategy == .blueGreen {
+            guard proxy != nil else { throw read.invalid("strategy", strategyText, "recreate, or a `proxy:` section to switch") }
+            guard ports.count == 2 else { throw read.invalid("ports", "\(ports)", "two host ports for blue-green, e.g. [3001, 3002]") }
+        }
+        if case .object(let health)? = entry["health"] {
+            try rejectUnknown(health, known: knownHealthKeys, prefix: prefix + ".health", file: file)
+        }
+        let healthPath = try read.string("health_path") ?? "/api/health"
+        guard healthPath.hasPrefix("/") else { throw read.invalid("health_path", healthPath, "a path starting with /") }
+        let healthURL = try read.string("health_url")
+        if let healthURL {
+            do { try HealthURL.validate(healthURL) } catch { throw read.invalid("health_url", healthURL, "an http(s) URL") }
+        }
+        return DeployEnvironment(
+            app: app, name: name, host: try read.string("host"), composeFile: composeFile,
+            service: try read.string("service") ?? "app", image: image, envFile: try read.string("env_file"),
+            ports: ports, healthPath: healthPath, healthURL: healthURL, proxy: proxy, strategy: strategy,
+            healthSuccesses: try read.int("health.successes", default: 2, range: 1...100),
+            healthTimeout: .seconds(try read.int("health.timeout", default: 30, range: 1...3600)),
+            healthInterval: .milliseconds(try read.int("health.interval", default: 1, range: 1...60) * 1000),
+            watch: .seconds(try read.int("watch", default: 30, range: 0...3600)),
+            drainTimeout: try read.int("drain_timeout", default: 10, range: 0...600),
+            keepReleases: try read.int("keep_releases", default: 5, range: 2...100))
+    }
+
+    /// `demo-production-blue`: Compose project names allow only lowercase letters, digits, - and _.
+    public func project(_ color: Color) -> String { "\(app)-\(name)-\(color.rawValue)".lowercased() }
+
+    public func port(_ color: Color) -> Int { color == .blue || ports.count < 2 ? ports[0] : ports[1] }
+
+    public func directHealthURL(_ color: Color) -> String { "http://127.0.0.1:\(port(color))\(healthPath)" }
+
+    static func isSafeName(_ s: String) -> Bool {
+        !s.isEmpty && s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+    }
+
+    static func rejectUnknown(_ object: [String: JSONValue], known: Set<String>, prefix: String, file: String)
+        throws(ConfigError)
+    {
+        if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
+            throw .invalidValue(key: "\(prefix).\(unknown)", value: "set", expected:
+                "one of: \(known.sorted().joined(separator: ", ")) — unknown key in \(file) (see docs/config.md)")
+        }
+    }
+
+    /// Typed access to one environment's keys with errors that name file and key.
+    struct Reader {
+        let config: OpsConfig
+        let prefix: String
+        let file: String
+
+        func string(_ key: String) throws(ConfigError) -> String? { try config.string("\(prefix).\(key)") }
+
+        func missing(_ key: String) -> ConfigError {
+            .missing("\(file): \(prefix).\(key) is required (see docs/config.md)")
+        }
+
+        func invalid(_ key: String, _ value: String, _ expected: String) -> ConfigError {
+            .invalidValue(key: "\(prefix).\(key)", value: value, expected: "\(expected) (in \(file))")
+        }
+
+        func int(_ key: String, default value: Int, range: ClosedRange<Int>) throws(ConfigError) -> Int {
+            guard let text = try string(key) else { return value }
+            guard let n = Int(text), range.contains(n) else {
+                throw invalid(key, text, "a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return n
+        }
+
+        func ports() throws(ConfigError) -> [Int] {
+            let texts = try config.strings("\(prefix).ports") ?? ["3001", "3002"]
+            var ports: [Int] = []
+            for text in texts {
+                guard let p = Int(text), (1...65535).contains(p) else { throw invalid("ports", text, "port numbers 1-65535") }
+                ports.append(p)
+            }
+            guard (1...2).contains(ports.count), Set(ports).count == ports.count else {
+                throw invalid("ports", texts.joined(separator: ", "), "one or two different ports")
+            }
+            return ports
+        }
+
+        func proxy(app: String, environment: String) throws(ConfigError) -> Proxy? {
+            guard let value = config.root.value(atPath: "\(prefix).proxy"), value != .null else { return nil }
+            guard case .object(let object) = value else { throw invalid("proxy", value.scalarText, "a mapping") }
+            try DeployEnvironment.rejectUnknown(object, known: DeployEnvironment.knownProxyKeys, prefix: "\(prefix).proxy", file: file)
+            guard let upstreamFile = try string("proxy.upstream_file") else { throw missing("proxy.upstream_file") }
+            let upstreamName = try string("proxy.upstream_name") ?? "\(app)_\(environment)".replacing("-", with: "_")
+            return Proxy(
+                upstreamFile: upstreamFile, upstreamName: upstreamName,
+                testCommand: try command("proxy.test_command") ?? ["nginx", "-t"],
+                reloadCommand: try command("proxy.reload_command") ?? ["nginx", "-s", "reload"])
+        }
+
+        /// A command as a list (`[nginx, -t]`) or one string split on spaces.
+        func command(_ key: String) throws(ConfigError) -> [String]? {
+            guard let parts = try config.strings("\(prefix).\(key)") else { return nil }
+            let argv = parts.count == 1 ? parts[0].split(separator: " ").map(String.init) : parts
+            guard !argv.isEmpty else { throw invalid(key, "", "a command, e.g. [nginx, -s, reload]") }
+            return argv
+        }
+    }
+}
+
+/// The two slots a blue-green deploy alternates between.
+public enum Color: String, Sendable, Codable, CaseIterable {
+    case blue, green
+
+    public var other: Color { self == .blue ? .green : .blue }
+}
