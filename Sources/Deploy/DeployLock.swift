@@ -1,0 +1,72 @@
+import FoundationEssentials
+import Logging
+import OpsCore
+import Shell
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The per-app-per-environment lock, on the machine the app runs on.
+///
+/// Locally it is Shell's ``FileLock``. On an SSH target the VPS has only `sh`, so the lock file is created
+/// with `set -C` (noclobber: O_EXCL) and holds the same holder JSON. Its holder is this machine's deploy
+/// process, so staleness is proved here: same host name and a dead pid.
+struct DeployLock: Sendable {
+    private let local: FileLock?
+    private let remote: (target: Target, path: String, content: String)?
+
+    static func acquire(on target: Target, path: String, command: String, wait: Duration, logger: Logger?)
+        async throws -> DeployLock
+    {
+        if target.isLocal {
+            return DeployLock(local: try await FileLock.acquire(at: path, command: command, wait: wait), remote: nil)
+        }
+        let holder = LockHolder.current(command: command)
+        let content = String(decoding: try Self.encoder.encode(holder), as: UTF8.self) + "\n"
+        let clock = ContinuousClock()
+        let start = clock.now
+        while true {
+            let out = try await target.capture(Target.shell(
+                #"set -C; { printf '%s' "$2" > "$1"; } 2>/dev/null && exit 0; cat -- "$1" 2>/dev/null; exit 3"#,
+                [path, content], allowedExitCodes: [0, 3]))
+            if out.termination == .exited(0) {
+                return DeployLock(local: nil, remote: (target, path, content))
+            }
+            let existing = out.stdoutText
+            guard let other = try? Self.decoder.decode(LockHolder.self, from: Data(existing.utf8)) else {
+                throw LockError.unreadable(path: "\(target):\(path)", reason: "not a lock file opskit wrote",
+                                           waited: clock.now - start)
+            }
+            if other.host == LockHolder.current(command: "").host, kill(other.pid, 0) != 0, errno == ESRCH {
+                logger?.warning("taking over the stale lock of \(other) (that process is gone)")
+                try await target.capture(Target.shell(#"[ "$(cat -- "$1" 2>/dev/null)" = "$2" ] && rm -f -- "$1"; exit 0"#,
+                                                      [path, existing]))
+                continue
+            }
+            let waited = clock.now - start
+            guard waited < wait else { throw LockError.held(by: other, path: "\(target):\(path)", waited: waited) }
+            try await Task.sleep(for: min(.milliseconds(500), wait - waited))
+        }
+    }
+
+    func release() async {
+        if let local { try? local.release() }
+        if let remote {
+            _ = try? await remote.target.capture(Target.shell(
+                #"[ "$(cat -- "$1" 2>/dev/null)" = "$2" ] && rm -f -- "$1"; exit 0"#, [remote.path, remote.content]))
+        }
+    }
+
+    static var encoder: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        e.dateEncodingStrategy = .iso8601
+        return e
+    }
+
+    static var decoder: JSONDecoder {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .iso8601
+        return d
+    }
+}
