@@ -15,6 +15,8 @@ public enum OpsKitMain {
     /// Every tool this binary carries, by the name it is installed under in `bin/`.
     public static let tools: [String: any OpsKitTool.Type] = [
         "health-check": HealthCheckCommand.self,
+        "deploy": DeployCommand.self,
+        "rollback": RollbackCommand.self,
     ]
 
     public static func main(arguments: [String]) async {

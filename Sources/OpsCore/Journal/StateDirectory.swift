@@ -3,7 +3,9 @@
 /// `/var/lib/opskit/<app>` as root, `$XDG_STATE_HOME/opskit/<app>` (default `~/.local/state`) otherwise.
 /// `OPSKIT_STATE_DIR` replaces the `…/opskit` base on this machine (tests, unusual layouts).
 public enum StateDirectory {
-    public static func resolve(app: String, on target: Target, environment: [String: String]) async throws -> String {
+    public static func resolve(app: String, on target: Target, environment: [String: String], create: Bool = true)
+        async throws -> String
+    {
         let base: String
         if target.isLocal, let override = environment["OPSKIT_STATE_DIR"], !override.isEmpty {
             base = override
@@ -12,7 +14,7 @@ public enum StateDirectory {
             base = try await target.capture(Target.shell(script)).stdoutText
         }
         let directory = base + "/" + app
-        try await target.makeDirectory(directory)
+        if create { try await target.makeDirectory(directory) }
         return directory
     }
 }

@@ -1,0 +1,213 @@
+import FoundationEssentials
+import Logging
+import OpsCore
+import Shell
+
+/// What to deploy and how, after flags and environment variables were resolved.
+public struct DeployOptions: Sendable {
+    /// The full image reference (`registry/app:tag`).
+    public var image: String
+    public var imageTag: String
+    public var commitSha: String?
+    public var strategy: DeployEnvironment.Strategy?
+    public var watch: Duration?
+    public var lockWait: Duration
+    /// What the lock holder shows: `deploy production`.
+    public var command: String
+
+    public init(image: String, imageTag: String, commitSha: String? = nil, strategy: DeployEnvironment.Strategy? = nil,
+                watch: Duration? = nil, lockWait: Duration = .zero, command: String) {
+        self.image = image
+        self.imageTag = imageTag
+        self.commitSha = commitSha
+        self.strategy = strategy
+        self.watch = watch
+        self.lockWait = lockWait
+        self.command = command
+    }
+
+    /// `--image REF`, else `<image>:<--tag | COMMIT_SHA | latest>`.
+    public static func resolve(environment: DeployEnvironment, tag: String?, image: String?,
+                               processEnvironment: [String: String], command: String) -> DeployOptions {
+        let commit = processEnvironment["COMMIT_SHA"].flatMap { $0.isEmpty ? nil : $0 }
+        if let image {
+            let tag = image.split(separator: "/").last.flatMap { $0.split(separator: ":").dropFirst().last }.map(String.init)
+            return DeployOptions(image: image, imageTag: tag ?? "latest", commitSha: commit, command: command)
+        }
+        let tag = tag ?? commit ?? "latest"
+        return DeployOptions(image: "\(environment.image):\(tag)", imageTag: tag, commitSha: commit, command: command)
+    }
+}
+
+/// Deploys one environment of a Compose app: health-gated, switched through nginx, watched, self-reverting.
+public struct Deployer: Sendable {
+    public let environment: DeployEnvironment
+    public let target: Target
+    let logger: Logger
+    let processEnvironment: [String: String]
+    let gateProbe: HealthProbe
+
+    public init(environment: DeployEnvironment, target: Target, logger: Logger, processEnvironment: [String: String]) {
+        self.environment = environment
+        self.target = target
+        self.logger = logger
+        self.processEnvironment = processEnvironment
+        self.gateProbe = HealthProbe()
+    }
+
+    /// Everything a release needs from the target, checked before anything changes.
+    struct Context: Sendable {
+        let docker: Docker
+        let compose: Compose
+        let journal: DeploymentJournal
+        let lockPath: String
+    }
+
+    func prepare(image: String, create: Bool = true) async throws -> Context {
+        let docker = Docker(target: target)
+        _ = try await docker.version()
+        let compose = try await Compose.detect(on: target)
+        logger.debug("using \(compose.flavor.rawValue) \(compose.version) on \(target)")
+        guard try await target.capture(Target.shell(#"[ -f "$1" ]"#, [environment.composeFile], allowedExitCodes: [0, 1]))
+            .termination == .exited(0)
+        else { throw DeployError.composeFileMissing(path: environment.composeFile, target: "\(target)") }
+        try await compose.validate(file: environment.composeFile, environment: composeEnvironment(image: image, color: .blue))
+        let directory = try await StateDirectory.resolve(app: environment.app, on: target, environment: processEnvironment,
+                                                        create: create)
+        return Context(docker: docker, compose: compose,
+                       journal: DeploymentJournal(target: target, directory: directory, environment: environment.name),
+                       lockPath: directory + "/\(environment.name).lock")
+    }
+
+    /// The variables the compose file reads: `${OPSKIT_IMAGE}` and `${OPSKIT_PORT}`.
+    func composeEnvironment(image: String, color: Color) -> [String: String] {
+        ["OPSKIT_IMAGE": image, "OPSKIT_PORT": String(environment.port(color))]
+    }
+
+    /// Deploys `options.image`; returns the journal entry of a deployment that went live and stayed.
+    public func deploy(_ options: DeployOptions) async throws -> Deployment {
+        try await release(image: options.image, tag: options.imageTag, commitSha: options.commitSha, kind: .deploy,
+                          options: options)
+    }
+
+    /// Goes back to the previous successful deployment, or to the one named by id or tag.
+    public func rollback(to selector: String?, options: DeployOptions) async throws -> Deployment {
+        let context = try await prepare(image: options.image)
+        let all = try await context.journal.load()
+        let goal: Deployment
+        if let selector {
+            guard let match = all.last(where: { ($0.id == selector || $0.imageTag == selector) && $0.healthCheckPassed }) else {
+                throw DeployError.unknownDeployment(selector, environment: environment.name)
+            }
+            goal = match
+        } else {
+            guard let previous = DeploymentJournal.previous(in: all) else {
+                throw DeployError.nothingToRollBack(environment: environment.name)
+            }
+            goal = previous
+        }
+        var rollback = options
+        rollback.image = goal.image
+        rollback.imageTag = goal.imageTag
+        return try await release(image: goal.image, tag: goal.imageTag, commitSha: goal.commitSha, kind: .rollback,
+                                 options: rollback, context: context)
+    }
+
+    /// The journal, oldest first.
+    public func history() async throws -> [Deployment] {
+        let directory = try await StateDirectory.resolve(app: environment.app, on: target, environment: processEnvironment,
+                                                         create: false)
+        return try await DeploymentJournal(target: target, directory: directory, environment: environment.name).load()
+    }
+
+    func release(image: String, tag: String, commitSha: String?, kind: Deployment.Kind, options: DeployOptions,
+                 context given: Context? = nil) async throws -> Deployment {
+        let context = try await given ?? prepare(image: image)
+        let lock = try await DeployLock.acquire(on: target, path: context.lockPath, command: options.command,
+                                                wait: options.lockWait, logger: logger)
+        let result: Result<Deployment, any Error>
+        do {
+            result = .success(try await releaseLocked(image: image, tag: tag, commitSha: commitSha, kind: kind,
+                                                      options: options, context: context))
+        } catch {
+            result = .failure(error)
+        }
+        // An unstructured task, so the lock is released even when this task was cancelled (Ctrl-C).
+        await Task { await lock.release() }.value
+        return try result.get()
+    }
+
+    private func releaseLocked(image: String, tag: String, commitSha: String?, kind: Deployment.Kind,
+                               options: DeployOptions, context: Context) async throws -> Deployment {
+        let journal = context.journal
+        let all = try await journal.load()
+        let current = DeploymentJournal.current(in: all)
+        let strategy = options.strategy ?? environment.strategy
+        var deployment = Deployment(
+            id: Deployment.makeID(at: Date(), existing: Set(all.map(\.id))), kind: kind, environment: environment.name,
+            commitSha: commitSha, imageTag: tag, image: image, strategy: strategy.rawValue, startedAt: Date(),
+            previousVersion: current?.imageTag)
+        try await journal.record(deployment)
+        logger.notice("\(kind == .deploy ? "deploying" : "rolling back to") \(image) to \(environment.name) on \(target) (\(deployment.id))")
+
+        do {
+            deployment.imageID = try await ensureImage(image, docker: context.docker)
+            deployment.status = .inProgress
+            try await journal.record(deployment)
+            switch strategy {
+            case .blueGreen:
+                try await blueGreen(&deployment, current: current, options: options, context: context)
+            case .recreate:
+                try await recreate(&deployment, current: current, context: context)
+            }
+            deployment.status = .success
+            deployment.completedAt = Date()
+            try await journal.record(deployment)
+            await prune(keeping: [image, current?.image].compactMap { $0 }, docker: context.docker)
+            return deployment
+        } catch {
+            if deployment.status != .rolledBack { deployment.status = .failed }
+            deployment.completedAt = Date()
+            deployment.reason = Task.isCancelled || error is CancellationError
+                ? DeployError.interrupted(serving: describe(current)).description : "\(error)"
+            let final = deployment
+            await Task { try? await journal.record(final) }.value
+            if Task.isCancelled || error is CancellationError { throw DeployError.interrupted(serving: describe(current)) }
+            throw error
+        }
+    }
+
+    /// The image's ID on the target, pulling it (with retries) when the target does not have it.
+    func ensureImage(_ image: String, docker: Docker) async throws -> String? {
+        if let id = try await docker.imageID(image) { return id }
+        logger.notice("pulling \(image)")
+        try await docker.pull(image, retry: RetryPolicy(maxAttempts: 4, initialDelay: .seconds(2)), logger: logger)
+        return try await docker.imageID(image)
+    }
+
+    /// What a person reads as "what is serving": `v1 (demo-production-blue on :3001)`.
+    func describe(_ deployment: Deployment?) -> String {
+        guard let deployment else { return "nothing (this was the first deployment)" }
+        let slot = deployment.color.flatMap(Color.init(rawValue:)).map { " (\(environment.project($0)) on :\(environment.port($0)))" } ?? ""
+        return deployment.imageTag + slot
+    }
+
+    /// Removes images of this app's repository beyond `keepReleases`, never the current or previous one.
+    func prune(keeping protected: [String], docker: Docker) async {
+        do {
+            let images = try await docker.images(repository: environment.image)
+            let keepIDs = Set(images.filter { protected.contains("\(environment.image):\($0.tag)") }.map(\.id))
+            var kept = 0
+            for image in images {
+                if keepIDs.contains(image.id) || kept < environment.keepReleases {
+                    kept += 1
+                    continue
+                }
+                try await docker.removeImage("\(environment.image):\(image.tag)")
+                logger.info("pruned \(environment.image):\(image.tag)")
+            }
+        } catch {
+            logger.warning("could not prune old images: \(error)")
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import ArgumentParser
+import Deploy
+import FoundationEssentials
+import Logging
+import OpsCore
+import Shell
+
+/// `deploy`: a zero-downtime, health-gated, self-reverting deploy of a Compose app.
+struct DeployCommand: OpsKitTool {
+    static let configuration = CommandConfiguration(
+        commandName: "deploy",
+        abstract: "Deploy a Compose app with zero downtime: start beside, check health, switch nginx, watch.",
+        discussion: """
+        Reads environments.<environment> from opskit.yml (see docs/config.md). The image is <image>:<tag>, the tag
+        from --tag, else $COMMIT_SHA, else latest. With a proxy the new version starts beside the old one, must
+        answer healthy twice in a row, then nginx is switched and the public health URL watched; if it fails, nginx
+        is switched back. Without a proxy (--strategy recreate) it stops the old version first (downtime).
+
+        EXIT CODES: 0 deployed   1 not deployed (the old version keeps serving; the reason is printed)
+                    2 bad arguments or configuration
+
+        EXAMPLES:
+          COMMIT_SHA=abc123 deploy production                 # what `npm run deploy:production` calls
+          deploy staging --tag v1.4.2 --watch 60
+          deploy production --host deploy@vps.example.com     # every step over one SSH connection
+          deploy production --dry-run                         # print the plan, change nothing
+          deploy production --json | jq .status
+        """
+    )
+
+    @Argument(help: "The environment in opskit.yml (e.g. production, staging).")
+    var environment: String
+
+    @Option(help: ArgumentHelp("Image tag to deploy (default: $COMMIT_SHA, else latest).", valueName: "tag"))
+    var tag: String?
+
+    @Option(help: ArgumentHelp("Full image reference to deploy instead of <image>:<tag>.", valueName: "ref"))
+    var image: String?
+
+    @Option(help: ArgumentHelp("Run every step on this host over SSH (default: the environment's host).",
+                               valueName: "user@host[:port]"))
+    var host: String?
+
+    @Option(help: ArgumentHelp("blue-green (zero downtime, needs a proxy) or recreate (downtime).", valueName: "strategy"))
+    var strategy: DeployEnvironment.Strategy?
+
+    @Option(help: ArgumentHelp("Seconds to watch the public health URL after switching (default 30).", valueName: "seconds"))
+    var watch: Int?
+
+    @Option(name: .customLong("lock-wait"),
+            help: ArgumentHelp("Wait this long for another deploy of this environment to finish.", valueName: "seconds"))
+    var lockWait: Int = 0
+
+    @OptionGroup var change: ChangeOptions
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        if tag != nil && image != nil { throw ValidationError("--tag and --image exclude each other") }
+        if let watch, watch < 0 { throw ValidationError("--watch must be 0 or more seconds") }
+        if lockWait < 0 { throw ValidationError("--lock-wait must be 0 or more seconds") }
+    }
+
+    mutating func execute() async -> Int32 {
+        Log.bootstrap(tool: "deploy", format: output.logFormat, level: output.logLevel)
+        let logger = Logger(label: "deploy")
+        let env = ProcessInfo.processInfo.environment
+        let session: DeploySession
+        do {
+            session = try await DeploySession.open(environment: environment, host: host, config: output.config,
+                                                   processEnvironment: env, logger: logger)
+        } catch {
+            Self.reportUsageError(Redactor.redact("\(error)"))
+            return Self.usageExitCode
+        }
+        defer { Task { await session.close() } }
+        var options = DeployOptions.resolve(environment: session.deployer.environment, tag: tag, image: image,
+                                            processEnvironment: env, command: "deploy \(environment)")
+        options.strategy = strategy
+        options.watch = watch.map { .seconds($0) }
+        options.lockWait = .seconds(lockWait)
+
+        if change.dryRun {
+            return await session.printPlan(options, json: output.json)
+        }
+        if !change.yes, StandardStreams.isTerminal(0), StandardStreams.isTerminal(2) {
+            let prompt = Prompt(assumeYes: false)
+            guard (try? prompt.confirm("deploy \(options.image) to \(environment) on \(session.deployer.target)")) == true else {
+                writeStderr("deploy: not confirmed; nothing was changed\n")
+                return 1
+            }
+        }
+        let captured = options
+        return await session.run(json: output.json, quiet: output.quiet) { deployer in
+            try await deployer.deploy(captured)
+        }
+    }
+}
+
+extension DeployEnvironment.Strategy: ExpressibleByArgument {}
