@@ -108,3 +108,48 @@ import TestSupport
         try await docker.removeImage(tag)
     }
 }
+
+/// How failures are named from what docker printed; the strings are docker's and Compose's own.
+@Suite struct DockerErrorClassifyTests {
+    func failure(_ stderr: [String], _ termination: Termination? = .exited(1), reason: String = "exited with 1")
+        -> CommandError
+    {
+        CommandError(command: "docker x", termination: termination, stderrTail: stderr, reason: reason)
+    }
+
+    @Test func noSpaceLeftIsDiskFullWhateverTheCommand() {
+        let error = DockerError.classify(
+            failure(["write /var/lib/docker/tmp/x: no space left on device"]), target: .local)
+        guard case .diskFull(let line) = error else { return #expect(Bool(false), "\(error)") }
+        #expect(line.hasSuffix("no space left on device"))
+    }
+
+    @Test func composeV1sCannotConnectIsUnreachable() {
+        let error = DockerError.classify(
+            failure(["Couldn't connect to Docker daemon at http+docker://localhost - is it running?"]), target: .local)
+        guard case .unreachable = error else { return #expect(Bool(false), "\(error)") }
+    }
+
+    @Test func onlyAMissingDockerIsUnreachable() {
+        let docker = DockerError.classify(
+            failure([], nil, reason: "could not be started: docker not found in PATH"), target: .local)
+        guard case .unreachable(_, let reason) = docker else { return #expect(Bool(false), "\(docker)") }
+        #expect(reason == "docker is not installed")
+        let remote = DockerError.classify(failure(["sh: 1: docker: not found"], .exited(127)), target: .local)
+        guard case .unreachable = remote else { return #expect(Bool(false), "\(remote)") }
+        let zstd = DockerError.classify(
+            failure([], nil, reason: "could not be started: zstd not found in PATH"), target: .local)
+        guard case .command = zstd else { return #expect(Bool(false), "\(zstd)") }
+    }
+
+    @Test func registryTroubleIsTransientAndMissingImagesAreNot() {
+        let timeout = DockerError.command(failure(["Error response from daemon: Get \"https://r/v2/\": net/http: TLS handshake timeout"]))
+        #expect(DockerError.isTransientPull(timeout))
+        let unavailable = DockerError.command(failure(["received unexpected HTTP status: 503 Service Unavailable"]))
+        #expect(DockerError.isTransientPull(unavailable))
+        let denied = failure(["Error response from daemon: pull access denied for x, repository does not exist"])
+        #expect(!DockerError.isTransientPull(DockerError.command(denied)))
+        #expect(DockerError.isImageNotFound(denied))
+        #expect(!DockerError.isTransientPull(DockerError.unreachable(target: "h", reason: "r")))
+    }
+}

@@ -11,10 +11,12 @@ extension DockerError {
         if let down = lines.last(where: { line in unreachableMarkers.contains { line.lowercased().contains($0) } }) {
             return .unreachable(target: target.description, reason: down)
         }
-        // Locally the program is missing before it starts; over ssh the remote shell says so with 127.
-        if error.termination == nil && error.reason.contains("not found in PATH")
-            || error.termination == .exited(127)
-        {
+        // Locally docker is missing before it starts; over ssh the remote shell says so and exits 127.
+        // Other missing programs (zstd, docker-compose) stay command errors that name themselves.
+        let dockerMissingHere = error.termination == nil && error.reason.contains(" docker not found in PATH")
+        let dockerMissingThere = error.termination == .exited(127)
+            && lines.contains { $0.contains("docker: not found") || $0.contains("docker: command not found") }
+        if dockerMissingHere || dockerMissingThere {
             return .unreachable(target: target.description, reason: "docker is not installed")
         }
         return .command(error)
