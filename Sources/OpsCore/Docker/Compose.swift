@@ -42,7 +42,7 @@ public struct Compose: Sendable {
 
     /// Checks a compose file (`config -q`); a file Compose rejects throws ``DockerError/composeFile(file:reason:)``.
     public func validate(file: String, environment: [String: String]) async throws {
-        // The project name does not matter to `config`; a fixed one keeps Compose from deriving it.
+        // No -p: `config` only reads the file, so the project name does not matter.
         let check = Command(
             argv: flavor.argv + ["-f", file, "config", "-q"], environment: environment.mapValues { $0 })
         do {
