@@ -1,0 +1,59 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Shell
+
+/// A running Docker engine with the test images `opskit-test/app:v1`…`:v4` built
+/// (`scripts/services/dockerd start`, then `scripts/services/test-images`), once per test process.
+public enum DockerFixture {
+    /// The images `test-images` builds: v1 and v2 healthy, v3 never healthy, v4 healthy for 5 s only.
+    public static let images = ["v1", "v2", "v3", "v4"].map { "opskit-test/app:" + $0 }
+
+    /// Starts the engine and builds the images if needed; throws a clear error when that is impossible.
+    public static func ensure() async throws {
+        try await SharedDockerFixture.instance.ensure()
+    }
+
+    /// A TCP port on 127.0.0.1 that nothing listened on a moment ago (the kernel's pick).
+    public static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestSupportError("socket failed: errno \(errno)") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+                bind(fd, socketAddress, length) == 0 && getsockname(fd, socketAddress, &length) == 0
+            }
+        }
+        guard bound else { throw TestSupportError("bind to a free port failed: errno \(errno)") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    static func prepare() async throws {
+        let services = repositoryRoot() + "/scripts/services/"
+        do {
+            // Long timeouts: the first run on a fresh machine may install packages with apt-get.
+            _ = try await Runner().capture(Command(services + "dockerd", "start", timeout: .seconds(300)))
+            _ = try await Runner().capture(Command(services + "test-images", timeout: .seconds(300)))
+        } catch {
+            throw TestSupportError("Docker tests need a running engine and the test images: \(error)")
+        }
+    }
+}
+
+/// Runs the preparation once, however many tests ask for it at the same time.
+private actor SharedDockerFixture {
+    static let instance = SharedDockerFixture()
+    private var preparing: Task<Void, any Error>?
+
+    func ensure() async throws {
+        if let preparing { return try await preparing.value }
+        let task = Task { try await DockerFixture.prepare() }
+        preparing = task
+        try await task.value
+    }
+}
