@@ -58,7 +58,7 @@ let package = Package(
         // Starts the real services tests drive (nginx, sshd) through the scripts in scripts/services.
         .target(
             name: "TestSupport",
-            dependencies: ["Shell", .product(name: "Subprocess", package: "swift-subprocess")],
+            dependencies: ["Shell", "OpsCore", .product(name: "Subprocess", package: "swift-subprocess")],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "ShellTests", dependencies: ["Shell", "TestSupport", .product(name: "Subprocess", package: "swift-subprocess")]),
@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "HealthTests", dependencies: ["Health", "OpsCore", "TestSupport"]),
         .testTarget(name: "DeployTests", dependencies: ["Deploy", "OpsCore", "Shell", "TestSupport"]),
         // Drive the built executable against real servers; depends on `opskit` so it is built first.
-        .testTarget(name: "IntegrationTests", dependencies: ["opskit", "OpsCore", "TestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["opskit", "OpsCore", "Shell", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -92,9 +92,9 @@ public struct DeployEnvironment: Sendable, Equatable {
             service: try read.string("service") ?? "app", image: image, envFile: try read.string("env_file"),
             ports: ports, healthPath: healthPath, healthURL: healthURL, proxy: proxy, strategy: strategy,
             healthSuccesses: try read.int("health.successes", default: 2, range: 1...100),
-            healthTimeout: .seconds(try read.int("health.timeout", default: 30, range: 1...3600)),
-            healthInterval: .milliseconds(try read.int("health.interval", default: 1, range: 1...60) * 1000),
-            watch: .seconds(try read.int("watch", default: 30, range: 0...3600)),
+            healthTimeout: try read.seconds("health.timeout", default: 30, range: 1...3600),
+            healthInterval: try read.seconds("health.interval", default: 1, range: 0.1...60),
+            watch: try read.seconds("watch", default: 30, range: 0...3600),
             drainTimeout: try read.int("drain_timeout", default: 10, range: 0...600),
             keepReleases: try read.int("keep_releases", default: 5, range: 2...100))
     }
@@ -141,6 +141,15 @@ public struct DeployEnvironment: Sendable, Equatable {
                 throw invalid(key, text, "a whole number from \(range.lowerBound) to \(range.upperBound)")
             }
             return n
+        }
+
+        /// Seconds, fractions allowed (`0.5`).
+        func seconds(_ key: String, default value: Double, range: ClosedRange<Double>) throws(ConfigError) -> Duration {
+            guard let text = try string(key) else { return .milliseconds(Int(value * 1000)) }
+            guard let n = Double(text), range.contains(n) else {
+                throw invalid(key, text, "seconds from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return .milliseconds(Int((n * 1000).rounded()))
         }
 
         func ports() throws(ConfigError) -> [Int] {

@@ -18,7 +18,8 @@ extension Deployer {
         switch strategy {
         case .blueGreen:
             let proxy = environment.proxy
-            let livePort = try await proxy.map { try await NginxSwitch(target: target, proxy: $0).currentPort() } ?? nil
+            var livePort: Int?
+            if let proxy { livePort = try await NginxSwitch(target: target, proxy: proxy).currentPort() }
             let live = current?.color.flatMap(Color.init(rawValue:)) ?? Color.allCases.first { livePort == environment.port($0) }
             let color = live?.other ?? .blue
             steps.append("start \(environment.project(color)) on :\(environment.port(color)) beside \(describe(current))")

@@ -122,7 +122,8 @@ public struct Deployer: Sendable {
 
     func release(image: String, tag: String, commitSha: String?, kind: Deployment.Kind, options: DeployOptions,
                  context given: Context? = nil) async throws -> Deployment {
-        let context = try await given ?? prepare(image: image)
+        let context: Context
+        if let given { context = given } else { context = try await prepare(image: image) }
         let lock = try await DeployLock.acquire(on: target, path: context.lockPath, command: options.command,
                                                 wait: options.lockWait, logger: logger)
         let result: Result<Deployment, any Error>

@@ -6,7 +6,7 @@ import Glibc
 /// Turns Ctrl-C and SIGTERM into cancellation of one task, so a tool can put things back before it exits.
 ///
 /// A second signal while cleaning up is ignored: the cleanup is what keeps the old version serving.
-final class Interrupts: Sendable {
+final class Interrupts {
     private let sources: [any DispatchSourceSignal]
 
     init(cancelling task: Task<Int32, Never>) {

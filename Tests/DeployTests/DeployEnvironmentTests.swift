@@ -69,7 +69,7 @@ import Testing
         ("environments:\n  p:\n    image: i\n    compose_file: c\n", "needs `app: NAME`"),
         ("app: demo\nenvironments:\n  p:\n    image: i\n    compose_file: c\n    strategy: blue-green\n", "a `proxy:` section"),
         ("app: demo\nenvironments:\n  p:\n    image: i\n    compose_file: c\n    ports: [80, 80]\n", "two different"),
-        ("app: demo\nenvironments:\n  p:\n    image: i\n    compose_file: c\n    watch: soon\n", "whole number"),
+        ("app: demo\nenvironments:\n  p:\n    image: i\n    compose_file: c\n    watch: soon\n", "seconds from"),
         ("app: de mo\nenvironments:\n  p:\n    image: i\n    compose_file: c\n", "letters, digits"),
     ])
     func badValuesAreNamed(yaml: String, fragment: String) throws {

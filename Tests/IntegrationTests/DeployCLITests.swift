@@ -1,0 +1,158 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FoundationEssentials
+import OpsCore
+import Testing
+import Shell
+import TestSupport
+
+/// `deploy` and `rollback` end to end: the built binary, a real Docker engine (Compose v1 here), a real nginx
+/// in front, and a load loop counting every failed request while versions change.
+@Suite(.serialized) struct DeployCLITests {
+    /// One app environment in a temp dir: opskit.yml, compose file, nginx proxy, state dir.
+    struct App {
+        let dir: TempDirectory
+        let proxy: NginxProxy
+        let name: String
+        let ports: [Int]
+
+        static func make(watch: Double = 3) async throws -> App {
+            try await DockerFixture.ensure()
+            let dir = try TempDirectory(prefix: "opskit-deploy")
+            let name = "t" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
+            let proxy = try await NginxProxy.start(upstreamName: "\(name)_test")
+            let ports = [try DockerFixture.freePort(), try DockerFixture.freePort()]
+            try """
+            version: "2.4"
+            services:
+              app:
+                image: ${OPSKIT_IMAGE}
+                ports: ["127.0.0.1:${OPSKIT_PORT}:3000"]
+            """.write(toFile: dir.file("compose.yml"))
+            func list(_ argv: [String]) -> String { "[" + argv.map { "\"\($0)\"" }.joined(separator: ", ") + "]" }
+            try """
+            app: \(name)
+            environments:
+              test:
+                compose_file: \(dir.file("compose.yml"))
+                image: opskit-test/app
+                ports: [\(ports[0]), \(ports[1])]
+                health_url: \(proxy.url)/api/health
+                watch: \(watch)
+                health:
+                  interval: 0.3
+                  timeout: 8
+                proxy:
+                  upstream_file: \(proxy.upstreamFile)
+                  upstream_name: \(proxy.upstreamName)
+                  test_command: \(list(proxy.testCommand))
+                  reload_command: \(list(proxy.reloadCommand))
+            """.write(toFile: dir.file("opskit.yml"))
+            return App(dir: dir, proxy: proxy, name: name, ports: ports)
+        }
+
+        func run(_ tool: String, _ args: String...) async throws -> OpsKitBinary.Output {
+            try await OpsKitBinary.run(tool, args, environment: [
+                "OPSKIT_STATE_DIR": dir.file("state"), "COMMIT_SHA": nil, "VPS_HOST": nil,
+            ], workingDirectory: dir.path)
+        }
+
+        func served() async throws -> String {
+            let response = try await HTTPClient().send(HTTPRequest(url: proxy.url + "/"))
+            return response.bodyText.split(separator: "\n").first.map(String.init) ?? ""
+        }
+
+        func cleanUp() async {
+            for color in ["blue", "green"] {
+                _ = try? await Runner().capture(Command("docker-compose", "-p", "\(name)-test-\(color)", "-f",
+                                                        dir.file("compose.yml"), "down", "--remove-orphans",
+                                                        environment: ["OPSKIT_IMAGE": "x", "OPSKIT_PORT": "1"]))
+            }
+            await proxy.stop()
+            dir.remove()
+        }
+    }
+
+    @Test func zeroDowntimeDeploysRefusalsAutomaticSwitchBackAndRollback() async throws {
+        let app = try await App.make()
+        defer { Task { await app.cleanUp() } }
+
+        // First deploy: nothing serving before, v1 after.
+        let first = try await app.run("deploy", "test", "--tag", "v1", "--yes")
+        #expect(first.exitCode == 0, "\(first.stderr)")
+        #expect(try await app.served() == "v1")
+
+        // v1 → v2 under load: not one failed request.
+        var load = LoadLoop.start(url: app.proxy.url + "/")
+        let second = try await app.run("deploy", "test", "--tag", "v2", "--yes", "--json")
+        var report = await load.stop()
+        #expect(second.exitCode == 0, "\(second.stderr)")
+        #expect(report.failures.isEmpty, "failed requests during v1→v2: \(report.failures.prefix(5))")
+        #expect(report.bodies["v2", default: 0] > 0 && report.requests > 20)
+        let record = try #require(JSONValue.parse(Array(second.stdout.utf8)))
+        #expect(record["status"] == .string("success") && record["previousVersion"] == .string("v1"))
+        #expect(record["healthCheckPassed"] == .bool(true))
+
+        // v3 never becomes healthy: refused, v2 serves throughout.
+        load = LoadLoop.start(url: app.proxy.url + "/")
+        let third = try await app.run("deploy", "test", "--tag", "v3", "--yes")
+        report = await load.stop()
+        #expect(third.exitCode == 1)
+        #expect(third.stderr.contains("v3 did not become healthy") && third.stderr.contains("v2"), "\(third.stderr)")
+        #expect(third.stderr.split(separator: "\n").last?.contains("keeps serving") == true)
+        #expect(report.failures.isEmpty && report.bodies["v3"] == nil, "\(report.failures.prefix(5)) \(report.bodies)")
+        #expect(try await app.served() == "v2")
+
+        // v4 is healthy for 5 s, then not: it goes live, fails the watch, and nginx switches back to v2.
+        let app4 = try await app.run("deploy", "test", "--tag", "v4", "--yes", "--watch", "12")
+        #expect(app4.exitCode == 1)
+        #expect(app4.stderr.contains("failed its health watch") && app4.stderr.contains("switched back"), "\(app4.stderr)")
+        #expect(try await app.served() == "v2")
+
+        // Rollback: back to v1 (the success before v2), zero failed requests.
+        load = LoadLoop.start(url: app.proxy.url + "/")
+        let back = try await app.run("rollback", "test", "--yes")
+        report = await load.stop()
+        #expect(back.exitCode == 0, "\(back.stderr)")
+        #expect(report.failures.isEmpty, "failed requests during rollback: \(report.failures.prefix(5))")
+        #expect(try await app.served() == "v1")
+
+        // The history names every attempt and its outcome.
+        let list = try await app.run("rollback", "test", "--list", "--json")
+        guard case .array(let entries)? = JSONValue.parse(Array(list.stdout.utf8)) else {
+            Issue.record("no JSON history: \(list.stdout)"); return
+        }
+        #expect(entries.map { $0["imageTag"]?.stringValue ?? "" } == ["v1", "v2", "v3", "v4", "v1"])
+        #expect(entries.map { $0["status"]?.stringValue ?? "" } == ["success", "success", "failed", "rolled_back", "success"])
+        #expect(entries.last?["kind"] == .string("rollback"))
+        let table = try await app.run("rollback", "test", "--list")
+        #expect(table.stdout.contains("* ") && table.stdout.contains("rolled_back"))
+    }
+
+    @Test func badInputStopsBeforeAnythingIsTouched() async throws {
+        let app = try await App.make()
+        defer { Task { await app.cleanUp() } }
+        let unknown = try await app.run("deploy", "nosuch", "--yes")
+        #expect(unknown.exitCode == 2)
+        #expect(unknown.stderr.contains("unknown environment `nosuch`"), "\(unknown.stderr)")
+
+        let missingImage = try await app.run("deploy", "test", "--tag", "doesnotexist", "--yes")
+        #expect(missingImage.exitCode == 1)
+        #expect(missingImage.stderr.split(separator: "\n").count <= 3, "\(missingImage.stderr)")
+
+        let dryRun = try await app.run("deploy", "test", "--tag", "v1", "--dry-run")
+        #expect(dryRun.exitCode == 0)
+        #expect(dryRun.stdout.contains("start \(app.name)-test-blue on :\(app.ports[0])"), "\(dryRun.stdout)")
+        #expect(!FileManagerless.exists(app.dir.file("state/\(app.name)/deployments-test.json")))
+
+        let nothing = try await app.run("rollback", "test", "--yes")
+        #expect(nothing.exitCode == 1)
+        #expect(nothing.stderr.contains("no earlier successful deployment"), "\(nothing.stderr)")
+    }
+}
+
+/// `access(2)` without Foundation's FileManager.
+enum FileManagerless {
+    static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+}
