@@ -9,6 +9,8 @@ public enum DeployError: Error, Sendable, CustomStringConvertible {
     case unknownDeployment(String, environment: String)
     case interrupted(serving: String)
     case step(String, reason: String, serving: String)
+    /// A check before anything changed failed.
+    case precheck(String)
 
     public var description: String {
         switch self {
@@ -30,6 +32,8 @@ public enum DeployError: Error, Sendable, CustomStringConvertible {
             return "interrupted; the new version was stopped and \(serving) keeps serving"
         case .step(let step, let reason, let serving):
             return "\(step) failed: \(reason); \(serving) keeps serving"
+        case .precheck(let reason):
+            return "\(reason) — nothing was changed"
         }
     }
 }

@@ -64,6 +64,18 @@ public struct Deployer: Sendable {
     }
 
     func prepare(image: String, create: Bool = true) async throws -> Context {
+        do {
+            return try await checkTarget(image: image, create: create)
+        } catch let error as DeployError {
+            throw error
+        } catch let error as ConfigError {
+            throw error
+        } catch {
+            throw DeployError.precheck("\(error)")
+        }
+    }
+
+    private func checkTarget(image: String, create: Bool) async throws -> Context {
         let docker = Docker(target: target)
         _ = try await docker.version()
         let compose = try await Compose.detect(on: target)
@@ -151,8 +163,10 @@ public struct Deployer: Sendable {
         try await journal.record(deployment)
         logger.notice("\(kind == .deploy ? "deploying" : "rolling back to") \(image) to \(environment.name) on \(target) (\(deployment.id))")
 
+        var step = "getting the image \(image)"
         do {
             deployment.imageID = try await ensureImage(image, docker: context.docker)
+            step = strategy == .blueGreen ? "the blue-green switch" : "the recreate"
             deployment.status = .inProgress
             try await journal.record(deployment)
             switch strategy {
@@ -174,7 +188,9 @@ public struct Deployer: Sendable {
             let final = deployment
             await Task { try? await journal.record(final) }.value
             if Task.isCancelled || error is CancellationError { throw DeployError.interrupted(serving: describe(current)) }
-            throw error
+            if error is DeployError { throw error }
+            // Name the step and what still serves; the cause's own words follow.
+            throw DeployError.step(step, reason: "\(error)", serving: describe(current))
         }
     }
 

@@ -137,18 +137,32 @@ import TestSupport
         #expect(unknown.exitCode == 2)
         #expect(unknown.stderr.contains("unknown environment `nosuch`"), "\(unknown.stderr)")
 
-        let missingImage = try await app.run("deploy", "test", "--tag", "doesnotexist", "--yes")
-        #expect(missingImage.exitCode == 1)
-        #expect(missingImage.stderr.split(separator: "\n").count <= 3, "\(missingImage.stderr)")
+        let nothing = try await app.run("rollback", "test", "--yes")
+        #expect(nothing.exitCode == 1)
+        #expect(nothing.stderr.contains("no earlier successful deployment"), "\(nothing.stderr)")
 
         let dryRun = try await app.run("deploy", "test", "--tag", "v1", "--dry-run")
         #expect(dryRun.exitCode == 0)
         #expect(dryRun.stdout.contains("start \(app.name)-test-blue on :\(app.ports[0])"), "\(dryRun.stdout)")
-        #expect(!FileManagerless.exists(app.dir.file("state/\(app.name)/deployments-test.json")))
+        #expect(!FileManagerless.exists(app.dir.file("state/\(app.name)/deployments-test.json")), "dry run wrote the journal")
 
-        let nothing = try await app.run("rollback", "test", "--yes")
-        #expect(nothing.exitCode == 1)
-        #expect(nothing.stderr.contains("no earlier successful deployment"), "\(nothing.stderr)")
+        // An image no registry has: a real local registry answers "not found", so there is no retrying.
+        let registry = try await DockerRegistry.start()
+        defer { Task { await registry.stop() } }
+        let missingImage = try await app.run("deploy", "test", "--image", "\(registry.host)/nope:1", "--yes")
+        #expect(missingImage.exitCode == 1)
+        let last = missingImage.stderr.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(last.contains("getting the image") && last.contains("nothing (this was the first deployment)"), "\(missingImage.stderr)")
+        #expect(!missingImage.stderr.contains("retrying"), "not found is not transient: \(missingImage.stderr)")
+
+        let broken = try await app.run("deploy", "test", "--tag", "v1", "--yes", "--config", app.dir.file("opskit.yml"))
+        #expect(broken.exitCode == 0, "\(broken.stderr)")
+        try "services:\n  app: [oops\n".write(toFile: app.dir.file("compose.yml"))
+        let badCompose = try await app.run("deploy", "test", "--tag", "v2", "--yes")
+        #expect(badCompose.exitCode == 1)
+        #expect(badCompose.stderr.contains("compose.yml"), "\(badCompose.stderr)")
+        #expect(try await app.served() == "v1")
+
     }
 }
 

@@ -27,7 +27,7 @@ public enum DockerError: Error, Sendable, CustomStringConvertible {
         case .imageNotFound(let reference):
             line = "image \(reference) was not found; check its name and tag, and `docker login` if it is private"
         case .composeFile(let file, let reason):
-            line = "compose file \(file) is invalid: \(reason); fix it and check with `docker compose -f \(file) config`"
+            line = "compose file \(file) is invalid: \(reason); fix it (`docker compose -f \(file) config`, or docker-compose, lists every error)"
         case .diskFull(let detail):
             line = "Docker ran out of disk space (\(detail)); free some, e.g. `docker image prune`, and try again"
         case .command(let error):
