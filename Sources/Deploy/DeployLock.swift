@@ -22,7 +22,8 @@ struct DeployLock: Sendable {
             return DeployLock(local: try await FileLock.acquire(at: path, command: command, wait: wait), remote: nil)
         }
         let holder = LockHolder.current(command: command)
-        let content = String(decoding: try Self.encoder.encode(holder), as: UTF8.self) + "\n"
+        // No trailing newline: the release check compares with `$(cat …)`, which strips newlines.
+        let content = String(decoding: try Self.encoder.encode(holder), as: UTF8.self)
         let clock = ContinuousClock()
         let start = clock.now
         while true {

@@ -36,7 +36,8 @@ extension Deployer {
             logger.notice("nginx now sends \(environment.name) to \(deployment.imageTag) on :\(environment.port(color))")
 
             let watch = options.watch ?? environment.watch
-            let watchURL = environment.healthURL ?? environment.directHealthURL(color)
+            let watchURL: String
+            if let public_ = environment.healthURL { watchURL = public_ } else { watchURL = try await reachableHealthURL(color) }
             if let failure = try await watchHealth(watchURL, for: watch) {
                 if let liveColor {
                     try await nginx.switchTo(port: environment.port(liveColor), note: "switched back to \(serving)")
@@ -109,7 +110,7 @@ extension Deployer {
 
     /// N consecutive healthy answers from the new slot within the budget, or `DeployError.unhealthy`.
     func gate(_ version: String, color: Color, serving: String) async throws {
-        let url = environment.directHealthURL(color)
+        let url = try await reachableHealthURL(color)
         let gate = HealthGate(successes: environment.healthSuccesses, budget: environment.healthTimeout,
                               interval: environment.healthInterval, probe: gateProbe)
         let outcome = try await gate.wait(for: url, logger: logger)
@@ -135,6 +136,12 @@ extension Deployer {
             try await Task.sleep(for: min(environment.healthInterval, end - clock.now))
         }
         return nil
+    }
+
+    /// The slot's health URL as this machine can reach it (through an SSH forward for a remote target).
+    func reachableHealthURL(_ color: Color) async throws -> String {
+        let port = try await target.localPort(reaching: environment.port(color))
+        return "http://127.0.0.1:\(port)\(environment.healthPath)"
     }
 
     func note(_ deployment: Deployment, _ color: Color) -> String {

@@ -84,6 +84,13 @@ public struct Target: Sendable, CustomStringConvertible {
         try await capture(Self.shell(script, [path, text, String(permissions, radix: 8)]))
     }
 
+    /// A local port that reaches `port` on the target's loopback: the same port here, a forward through the
+    /// SSH master for a remote host (a new release listens on the VPS's 127.0.0.1, out of reach otherwise).
+    public func localPort(reaching port: Int) async throws -> Int {
+        guard let connection else { return port }
+        return try await connection.forward(remotePort: port)
+    }
+
     /// Creates a directory (and its parents) on the target.
     public func makeDirectory(_ path: String) async throws {
         try await capture(Command("mkdir", "-p", "--", path))

@@ -71,6 +71,49 @@ public final class SSHConnection: Sendable {
         return wrapped
     }
 
+    /// Makes `remoteHost:remotePort` as seen from the host reachable here at `127.0.0.1:<returned port>`,
+    /// through the master connection (`ssh -O forward -L`), e.g. to check a service bound to the VPS's loopback.
+    ///
+    /// The forward lives as long as the master; ``close()`` ends both.
+    public func forward(remotePort: Int, remoteHost: String = "127.0.0.1") async throws -> Int {
+        // Make sure the master is up: `-O forward` talks to a running master and fails without one.
+        _ = try await Runner().capture(wrap(Command("true", timeout: .seconds(30))))
+        var lastError: (any Error)?
+        for _ in 0..<5 {
+            let local = Self.freeLocalPort()
+            let spec = "127.0.0.1:\(local):\(remoteHost):\(remotePort)"
+            do {
+                _ = try await Runner().capture(
+                    Command(argv: sshArguments + ["-O", "forward", "-L", spec, host.destination], timeout: .seconds(15)))
+                return local
+            } catch {
+                lastError = error  // the port was taken in between: try another
+            }
+        }
+        throw lastError ?? CommandError(command: "ssh -O forward", termination: nil, reason: "no local port could be forwarded")
+    }
+
+    /// A port below the ephemeral range that nothing listens on now.
+    static func freeLocalPort() -> Int {
+        for _ in 0..<100 {
+            let port = Int.random(in: 20000..<32000)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { continue }
+            defer { Glibc.close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = UInt16(port).bigEndian
+            let bound = withUnsafeMutablePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+                }
+            }
+            if bound { return port }
+        }
+        return Int.random(in: 20000..<32000)
+    }
+
     /// Stops the master connection (`ssh -O exit`) and removes the socket directory we made.
     public func close() async {
         let exit = Command(argv: sshArguments + ["-O", "exit", host.destination], timeout: .seconds(15))

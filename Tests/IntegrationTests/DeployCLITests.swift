@@ -52,10 +52,13 @@ import TestSupport
             return App(dir: dir, proxy: proxy, name: name, ports: ports)
         }
 
-        func run(_ tool: String, _ args: String...) async throws -> OpsKitBinary.Output {
-            try await OpsKitBinary.run(tool, args, environment: [
-                "OPSKIT_STATE_DIR": dir.file("state"), "COMMIT_SHA": nil, "VPS_HOST": nil,
-            ], workingDirectory: dir.path)
+        func run(_ tool: String, _ args: String..., ssh: SSHDServer? = nil) async throws -> OpsKitBinary.Output {
+            var env: [String: String?] = ["OPSKIT_STATE_DIR": dir.file("state"), "COMMIT_SHA": nil, "VPS_HOST": nil]
+            if let ssh {
+                env["OPSKIT_SSH_KEY"] = ssh.keyFile
+                env["OPSKIT_SSH_KNOWN_HOSTS"] = ssh.knownHostsFile
+            }
+            return try await OpsKitBinary.run(tool, args, environment: env, workingDirectory: dir.path)
         }
 
         func served() async throws -> String {
@@ -71,6 +74,8 @@ import TestSupport
             }
             await proxy.stop()
             dir.remove()
+            // Deploys over SSH as root keep their journal in /var/lib/opskit/<app> on the "VPS" (this machine).
+            _ = try? await Runner().capture(Command("rm", "-rf", "/var/lib/opskit/\(name)"))
         }
     }
 
@@ -128,6 +133,37 @@ import TestSupport
         #expect(entries.last?["kind"] == .string("rollback"))
         let table = try await app.run("rollback", "test", "--list")
         #expect(table.stdout.contains("* ") && table.stdout.contains("rolled_back"))
+    }
+
+    /// The same deploy with every step over SSH (to the loopback sshd): docker, compose, nginx, the journal
+    /// and the lock on the "VPS"; the new slot's health checked through an SSH port forward.
+    @Test func deploysOverSSHWithZeroFailedRequests() async throws {
+        let app = try await App.make(watch: 2)
+        let sshd = try await SSHDServer.start()
+        defer { Task { await app.cleanUp(); await sshd.stop() } }
+        let host = "\(sshd.user)@\(sshd.address):\(sshd.port)"
+        let first = try await app.run("deploy", "test", "--tag", "v1", "--yes", "--host", host, ssh: sshd)
+        #expect(first.exitCode == 0, "\(first.stderr)")
+        #expect(first.stderr.contains("on \(host)"), "\(first.stderr)")
+        let load = LoadLoop.start(url: app.proxy.url + "/")
+        let second = try await app.run("deploy", "test", "--tag", "v2", "--yes", "--host", host, ssh: sshd)
+        let report = await load.stop()
+        #expect(second.exitCode == 0, "\(second.stderr)")
+        #expect(report.failures.isEmpty, "failed requests during v1→v2 over SSH: \(report.failures.prefix(5))")
+        #expect(try await app.served() == "v2")
+        // The journal lives on the target: over SSH it is under the remote user's state directory.
+        let list = try await app.run("rollback", "test", "--list", "--host", host, ssh: sshd)
+        #expect(list.stdout.contains("v2") && list.stdout.contains("v1"), "\(list.stdout) \(list.stderr)")
+
+        // A host key that does not match is refused before anything is touched.
+        try "[\(sshd.address)]:\(sshd.port) ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMDc0dK6eCkYqgXq4kB0E2bQqR5xbkJ1kG4Zq1kzZ0Xo\n"
+            .write(toFile: app.dir.file("bad_known_hosts"))
+        let mismatch = try await OpsKitBinary.run("deploy", ["test", "--tag", "v1", "--yes", "--host", host],
+            environment: ["OPSKIT_SSH_KEY": sshd.keyFile, "OPSKIT_SSH_KNOWN_HOSTS": app.dir.file("bad_known_hosts"),
+                          "OPSKIT_STATE_DIR": app.dir.file("state")], workingDirectory: app.dir.path)
+        #expect(mismatch.exitCode == 1)
+        #expect(mismatch.stderr.lowercased().contains("host key"), "\(mismatch.stderr)")
+        #expect(try await app.served() == "v2")
     }
 
     @Test func badInputStopsBeforeAnythingIsTouched() async throws {
