@@ -35,11 +35,30 @@ public struct DeployEnvironment: Sendable, Equatable {
     public var watch: Duration
     public var drainTimeout: Int
     public var keepReleases: Int
+    /// `hooks.pre_deploy`: a shell command run in the new image before anything switches (migrations).
+    public var preDeploy: String?
+    /// `hooks.post_deploy`: a shell command run on the target after a deployment went live.
+    public var postDeploy: String?
+    public var notify: Notify
+    /// `build.context` / `build.dockerfile` for `deploy --build` (the context relative to opskit.yml).
+    public var buildContext: String?
+    public var buildDockerfile: String?
+
+    /// Where to say how a deployment ended.
+    public struct Notify: Sendable, Equatable {
+        public var slack: [String] = []
+        public var discord: [String] = []
+        public var webhook: [String] = []
+        public var isEmpty: Bool { slack.isEmpty && discord.isEmpty && webhook.isEmpty }
+    }
 
     static let knownKeys: Set<String> = [
         "host", "compose_file", "service", "image", "env_file", "ports", "health_path", "health_url", "proxy",
-        "strategy", "health", "watch", "drain_timeout", "keep_releases",
+        "strategy", "health", "watch", "drain_timeout", "keep_releases", "hooks", "notify", "build",
     ]
+    static let knownHookKeys: Set<String> = ["pre_deploy", "post_deploy"]
+    static let knownNotifyKeys: Set<String> = ["slack", "discord", "webhook"]
+    static let knownBuildKeys: Set<String> = ["context", "dockerfile"]
     static let knownProxyKeys: Set<String> = ["upstream_file", "upstream_name", "test_command", "reload_command"]
     static let knownHealthKeys: Set<String> = ["successes", "timeout", "interval"]
 
@@ -78,9 +97,25 @@ public struct DeployEnvironment: Sendable, Equatable {
             guard proxy != nil else { throw read.invalid("strategy", strategyText, "recreate, or a `proxy:` section to switch") }
             guard ports.count == 2 else { throw read.invalid("ports", "\(ports)", "two host ports for blue-green, e.g. [3001, 3002]") }
         }
-        if case .object(let health)? = entry["health"] {
-            try rejectUnknown(health, known: knownHealthKeys, prefix: prefix + ".health", file: file)
+        for (key, known) in [("health", knownHealthKeys), ("hooks", knownHookKeys), ("notify", knownNotifyKeys),
+                             ("build", knownBuildKeys)] {
+            switch entry[key] {
+            case .object(let object)?: try rejectUnknown(object, known: known, prefix: "\(prefix).\(key)", file: file)
+            case nil, .null?: break
+            case let other?: throw read.invalid(key, other.scalarText, "a mapping of \(known.sorted().joined(separator: ", "))")
+            }
         }
+        var notify = Notify()
+        for (key, path) in [("slack", \Notify.slack), ("discord", \Notify.discord), ("webhook", \Notify.webhook)] {
+            let urls = try config.strings("\(prefix).notify.\(key)") ?? []
+            for url in urls {
+                do { try HealthURL.validate(url) } catch { throw read.invalid("notify.\(key)", "(a URL)", "http(s) URLs") }
+            }
+            notify[keyPath: path] = urls
+        }
+        let directory = config.path.map { p in p.contains("/") ? String(p[..<(p.lastIndex(of: "/") ?? p.startIndex)]) : "." } ?? "."
+        let buildContext = try read.string("build.context").map { $0.hasPrefix("/") ? $0 : directory + "/" + $0 }
+        let buildDockerfile = try read.string("build.dockerfile")
         let healthPath = try read.string("health_path") ?? "/api/health"
         guard healthPath.hasPrefix("/") else { throw read.invalid("health_path", healthPath, "a path starting with /") }
         let healthURL = try read.string("health_url")
@@ -96,7 +131,9 @@ public struct DeployEnvironment: Sendable, Equatable {
             healthInterval: try read.seconds("health.interval", default: 1, range: 0.1...60),
             watch: try read.seconds("watch", default: 30, range: 0...3600),
             drainTimeout: try read.int("drain_timeout", default: 10, range: 0...600),
-            keepReleases: try read.int("keep_releases", default: 5, range: 2...100))
+            keepReleases: try read.int("keep_releases", default: 5, range: 2...100),
+            preDeploy: try read.string("hooks.pre_deploy"), postDeploy: try read.string("hooks.post_deploy"),
+            notify: notify, buildContext: buildContext, buildDockerfile: buildDockerfile)
     }
 
     /// `demo-production-blue`: Compose project names allow only lowercase letters, digits, - and _.

@@ -9,6 +9,7 @@ public enum DeployError: Error, Sendable, CustomStringConvertible {
     case unknownDeployment(String, environment: String)
     case interrupted(serving: String)
     case step(String, reason: String, serving: String)
+    case hook(String, reason: String, serving: String)
     /// A check before anything changed failed.
     case precheck(String)
 
@@ -32,6 +33,8 @@ public enum DeployError: Error, Sendable, CustomStringConvertible {
             return "interrupted; the new version was stopped and \(serving) keeps serving"
         case .step(let step, let reason, let serving):
             return "\(step) failed: \(reason); \(serving) keeps serving"
+        case .hook(let name, let reason, let serving):
+            return "the \(name) hook failed (\(reason)); nothing was switched, \(serving) keeps serving"
         case .precheck(let reason):
             return "\(reason) — nothing was changed"
         }

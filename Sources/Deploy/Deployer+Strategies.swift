@@ -24,6 +24,7 @@ extension Deployer {
         if livePort != environment.port(color) {
             try await down(color, context: context)
         }
+        try await runPreDeploy(image: deployment.image, color: color, context: context, serving: serving)
         try await up(color, image: deployment.image, context: context)
         var started = true
         do {
@@ -75,6 +76,7 @@ extension Deployer {
         let color = Color.blue
         deployment.color = color.rawValue
         deployment.port = environment.port(color)
+        try await runPreDeploy(image: deployment.image, color: color, context: context, serving: describe(current))
         try await down(color, context: context)
         try await up(color, image: deployment.image, context: context)
         deployment.status = .healthCheck

@@ -12,6 +12,8 @@ public struct DeployOptions: Sendable {
     public var strategy: DeployEnvironment.Strategy?
     public var watch: Duration?
     public var lockWait: Duration
+    /// `--build`: build the image here (and send it to a remote target) instead of pulling it.
+    public var build: Bool = false
     /// What the lock holder shows: `deploy production`.
     public var command: String
 
@@ -165,7 +167,9 @@ public struct Deployer: Sendable {
 
         var step = "getting the image \(image)"
         do {
-            deployment.imageID = try await ensureImage(image, docker: context.docker)
+            deployment.imageID = options.build && kind == .deploy
+                ? try await buildImage(image, context: context)
+                : try await ensureImage(image, docker: context.docker)
             step = strategy == .blueGreen ? "the blue-green switch" : "the recreate"
             deployment.status = .inProgress
             try await journal.record(deployment)
@@ -178,7 +182,9 @@ public struct Deployer: Sendable {
             deployment.status = .success
             deployment.completedAt = Date()
             try await journal.record(deployment)
+            let postDeployFailure = await runPostDeploy(deployment)
             await prune(keeping: [image, current?.image].compactMap { $0 }, docker: context.docker)
+            await notify(deployment, note: postDeployFailure)
             return deployment
         } catch {
             if deployment.status != .rolledBack { deployment.status = .failed }
@@ -187,6 +193,7 @@ public struct Deployer: Sendable {
                 ? DeployError.interrupted(serving: describe(current)).description : "\(error)"
             let final = deployment
             await Task { try? await journal.record(final) }.value
+            await notify(final)
             if Task.isCancelled || error is CancellationError { throw DeployError.interrupted(serving: describe(current)) }
             if error is DeployError { throw error }
             // Name the step and what still serves; the cause's own words follow.

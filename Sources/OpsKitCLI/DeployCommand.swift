@@ -23,6 +23,7 @@ struct DeployCommand: OpsKitTool {
           COMMIT_SHA=abc123 deploy production                 # what `npm run deploy:production` calls
           deploy staging --tag v1.4.2 --watch 60
           deploy production --host deploy@vps.example.com     # every step over one SSH connection
+          deploy production --build --tag "$(git rev-parse --short HEAD)" --host deploy@vps   # build here, stream it
           deploy production --dry-run                         # print the plan, change nothing
           deploy production --json | jq .status
         """
@@ -36,6 +37,9 @@ struct DeployCommand: OpsKitTool {
 
     @Option(help: ArgumentHelp("Full image reference to deploy instead of <image>:<tag>.", valueName: "ref"))
     var image: String?
+
+    @Flag(help: "Build the image here from build.context (and stream it to --host with docker save | zstd | ssh).")
+    var build = false
 
     @Option(help: ArgumentHelp("Run every step on this host over SSH (default: the environment's host).",
                                valueName: "user@host[:port]"))
@@ -78,6 +82,7 @@ struct DeployCommand: OpsKitTool {
         options.strategy = strategy
         options.watch = watch.map { .seconds($0) }
         options.lockWait = .seconds(lockWait)
+        options.build = build
 
         if change.dryRun {
             return await session.printPlan(options, json: output.json)

@@ -17,7 +17,8 @@ import TestSupport
         let name: String
         let ports: [Int]
 
-        static func make(watch: Double = 3) async throws -> App {
+        /// - Parameter extra: more YAML lines for the environment, indented by four spaces.
+        static func make(watch: Double = 3, extra: String = "") async throws -> App {
             try await DockerFixture.ensure()
             let dir = try TempDirectory(prefix: "opskit-deploy")
             let name = "t" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
@@ -48,6 +49,7 @@ import TestSupport
                   upstream_name: \(proxy.upstreamName)
                   test_command: \(list(proxy.testCommand))
                   reload_command: \(list(proxy.reloadCommand))
+            \(extra)
             """.write(toFile: dir.file("opskit.yml"))
             return App(dir: dir, proxy: proxy, name: name, ports: ports)
         }
