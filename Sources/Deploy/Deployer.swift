@@ -80,6 +80,10 @@ public struct Deployer: Sendable {
     private func checkTarget(image: String, create: Bool) async throws -> Context {
         let docker = Docker(target: target)
         _ = try await docker.version()
+        let free = try await docker.freeBytes()
+        if free < Self.minimumFreeBytes {
+            throw DeployError.precheck("only \(free >> 20) MiB free on \(target) where Docker keeps images (need \(Self.minimumFreeBytes >> 20) MiB); free some space, e.g. `docker image prune`")
+        }
         let compose = try await Compose.detect(on: target)
         logger.debug("using \(compose.flavor.rawValue) \(compose.version) on \(target)")
         guard try await target.capture(Target.shell(#"[ -f "$1" ]"#, [environment.composeFile], allowedExitCodes: [0, 1]))
@@ -92,6 +96,9 @@ public struct Deployer: Sendable {
                        journal: DeploymentJournal(target: target, directory: directory, environment: environment.name),
                        lockPath: directory + "/\(environment.name).lock")
     }
+
+    /// Below this, pulling or loading an image is likely to fail half-way ("no space left on device").
+    static let minimumFreeBytes: Int64 = 512 << 20
 
     /// The variables the compose file reads: `${OPSKIT_IMAGE}` and `${OPSKIT_PORT}`.
     func composeEnvironment(image: String, color: Color) -> [String: String] {
