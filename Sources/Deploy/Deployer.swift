@@ -89,6 +89,10 @@ public struct Deployer: Sendable {
         guard try await target.capture(Target.shell(#"[ -f "$1" ]"#, [environment.composeFile], allowedExitCodes: [0, 1]))
             .termination == .exited(0)
         else { throw DeployError.composeFileMissing(path: environment.composeFile, target: "\(target)") }
+        if let envFile = environment.envFile,
+           try await target.capture(Target.shell(#"[ -r "$1" ]"#, [envFile], allowedExitCodes: [0, 1])).termination != .exited(0) {
+            throw DeployError.precheck("the env_file \(envFile) of environments.\(environment.name) is missing or unreadable on \(target)")
+        }
         try await compose.validate(file: environment.composeFile, environment: composeEnvironment(image: image, color: .blue))
         let directory = try await StateDirectory.resolve(app: environment.app, on: target, environment: processEnvironment,
                                                         create: create)
