@@ -21,7 +21,9 @@ extension Deployer {
         deployment.port = environment.port(color)
 
         // A crashed earlier run may have left this slot running; it is not serving (nginx points elsewhere).
-        if livePort != environment.port(color) {
+        // Asking Docker first is cheap; `compose down` on an empty project still costs Compose's start-up.
+        if livePort != environment.port(color),
+           try await !context.docker.containers(project: environment.project(color)).isEmpty {
             try await down(color, context: context)
         }
         try await runPreDeploy(image: deployment.image, color: color, context: context, serving: serving)

@@ -77,28 +77,42 @@ public struct Deployer: Sendable {
         }
     }
 
+    /// The checks run side by side: each is a process (over SSH, a round trip), and a deploy should spend
+    /// its time starting the release, not asking questions one after another.
     private func checkTarget(image: String, create: Bool) async throws -> Context {
         let docker = Docker(target: target)
-        _ = try await docker.version()
-        let free = try await docker.freeBytes()
-        if free < Self.minimumFreeBytes {
-            throw DeployError.precheck("only \(free >> 20) MiB free on \(target) where Docker keeps images (need \(Self.minimumFreeBytes >> 20) MiB); free some space, e.g. `docker image prune`")
-        }
-        let compose = try await Compose.detect(on: target)
+        async let version = docker.version()
+        async let free = docker.freeBytes()
+        async let detected = Compose.detect(on: target, readVersion: false)
+        async let composeFilePresent = isReadableFile(environment.composeFile)
+        async let envFilePresent = isReadableFile(environment.envFile)
+        async let directory = StateDirectory.resolve(app: environment.app, on: target, environment: processEnvironment,
+                                                     create: create)
+        _ = try await version  // an engine that does not answer explains every other failure: report it first
+        let compose = try await detected
         logger.debug("using \(compose.flavor.rawValue) \(compose.version) on \(target)")
-        guard try await target.capture(Target.shell(#"[ -f "$1" ]"#, [environment.composeFile], allowedExitCodes: [0, 1]))
-            .termination == .exited(0)
-        else { throw DeployError.composeFileMissing(path: environment.composeFile, target: "\(target)") }
-        if let envFile = environment.envFile,
-           try await target.capture(Target.shell(#"[ -r "$1" ]"#, [envFile], allowedExitCodes: [0, 1])).termination != .exited(0) {
+        guard try await composeFilePresent else {
+            throw DeployError.composeFileMissing(path: environment.composeFile, target: "\(target)")
+        }
+        if let envFile = environment.envFile, try await !envFilePresent {
             throw DeployError.precheck("the env_file \(envFile) of environments.\(environment.name) is missing or unreadable on \(target)")
         }
+        let freeBytes = try await free
+        if freeBytes < Self.minimumFreeBytes {
+            throw DeployError.precheck("only \(freeBytes >> 20) MiB free on \(target) where Docker keeps images (need \(Self.minimumFreeBytes >> 20) MiB); free some space, e.g. `docker image prune`")
+        }
         try await compose.validate(file: environment.composeFile, environment: composeEnvironment(image: image, color: .blue))
-        let directory = try await StateDirectory.resolve(app: environment.app, on: target, environment: processEnvironment,
-                                                        create: create)
+        let stateDirectory = try await directory
         return Context(docker: docker, compose: compose,
-                       journal: DeploymentJournal(target: target, directory: directory, environment: environment.name),
-                       lockPath: directory + "/\(environment.name).lock")
+                       journal: DeploymentJournal(target: target, directory: stateDirectory, environment: environment.name),
+                       lockPath: stateDirectory + "/\(environment.name).lock")
+    }
+
+    /// Whether a regular, readable file is at `path` on the target; no path counts as present.
+    func isReadableFile(_ path: String?) async throws -> Bool {
+        guard let path else { return true }
+        return try await target.capture(Target.shell(#"[ -f "$1" ] && [ -r "$1" ]"#, [path], allowedExitCodes: [0, 1]))
+            .termination == .exited(0)
     }
 
     /// Below this, pulling or loading an image is likely to fail half-way ("no space left on device").
