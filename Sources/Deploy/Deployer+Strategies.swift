@@ -52,10 +52,7 @@ extension Deployer {
             }
             if let liveColor {
                 logger.notice("draining and stopping \(environment.project(liveColor))")
-                try await context.compose.stop(project: environment.project(liveColor), file: environment.composeFile,
-                                               environment: composeEnvironment(image: deployment.image, color: liveColor),
-                                               timeout: environment.drainTimeout)
-                try await down(liveColor, context: context)
+                try await down(liveColor, context: context, drain: environment.drainTimeout)
             }
         } catch {
             if started {
@@ -107,9 +104,11 @@ extension Deployer {
             environment: composeEnvironment(image: image, color: color), arguments))
     }
 
-    func down(_ color: Color, context: Context) async throws {
+    /// Stops and removes a slot; `drain` is how long its containers get to finish requests after SIGTERM.
+    /// One `down -t` rather than `stop` + `down`: each Compose v1 call costs ~0.5 s of start-up.
+    func down(_ color: Color, context: Context, drain: Int? = nil) async throws {
         try await context.compose.down(project: environment.project(color), file: environment.composeFile,
-                                       environment: composeEnvironment(image: "none", color: color))
+                                       environment: composeEnvironment(image: "none", color: color), timeout: drain)
     }
 
     /// N consecutive healthy answers from the new slot within the budget, or `DeployError.unhealthy`.

@@ -83,13 +83,15 @@ public struct Deployer: Sendable {
         let docker = Docker(target: target)
         async let version = docker.version()
         async let free = docker.freeBytes()
-        async let detected = Compose.detect(on: target, readVersion: false)
         async let composeFilePresent = isReadableFile(environment.composeFile)
         async let envFilePresent = isReadableFile(environment.envFile)
         async let directory = StateDirectory.resolve(app: environment.app, on: target, environment: processEnvironment,
                                                      create: create)
+        // Validation is the slowest check (Compose v1 starts Python): it starts at once, and its verdict is
+        // reported only after the plainer failures (no engine, no file) had their say.
+        async let composeCheck = detectAndValidate(image: image)
         _ = try await version  // an engine that does not answer explains every other failure: report it first
-        let compose = try await detected
+        let (compose, validation) = try await composeCheck
         logger.debug("using \(compose.flavor.rawValue) \(compose.version) on \(target)")
         guard try await composeFilePresent else {
             throw DeployError.composeFileMissing(path: environment.composeFile, target: "\(target)")
@@ -101,11 +103,22 @@ public struct Deployer: Sendable {
         if freeBytes < Self.minimumFreeBytes {
             throw DeployError.precheck("only \(freeBytes >> 20) MiB free on \(target) where Docker keeps images (need \(Self.minimumFreeBytes >> 20) MiB); free some space, e.g. `docker image prune`")
         }
-        try await compose.validate(file: environment.composeFile, environment: composeEnvironment(image: image, color: .blue))
+        if let validation { throw validation }
         let stateDirectory = try await directory
         return Context(docker: docker, compose: compose,
                        journal: DeploymentJournal(target: target, directory: stateDirectory, environment: environment.name),
                        lockPath: stateDirectory + "/\(environment.name).lock")
+    }
+
+    /// Compose on the target, and what `config -q` said of the compose file (nil: valid).
+    private func detectAndValidate(image: String) async throws -> (Compose, (any Error)?) {
+        let compose = try await Compose.detect(on: target, readVersion: false)
+        do {
+            try await compose.validate(file: environment.composeFile, environment: composeEnvironment(image: image, color: .blue))
+            return (compose, nil)
+        } catch {
+            return (compose, error)
+        }
     }
 
     /// Whether a regular, readable file is at `path` on the target; no path counts as present.

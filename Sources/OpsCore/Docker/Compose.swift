@@ -83,8 +83,11 @@ public struct Compose: Sendable {
     }
 
     /// Removes the project's containers and networks; volumes are kept (they hold the data).
-    public func down(project: String, file: String, environment: [String: String]) async throws {
-        try await run(command(project: project, file: file, environment: environment, ["down", "--remove-orphans"]))
+    /// - Parameter timeout: seconds the containers get between SIGTERM and SIGKILL (Compose's default is 10).
+    public func down(project: String, file: String, environment: [String: String], timeout: Int? = nil) async throws {
+        var arguments = ["down", "--remove-orphans"]
+        if let timeout { arguments += ["--timeout", String(timeout)] }
+        try await run(command(project: project, file: file, environment: environment, arguments))
     }
 
     /// Runs a one-off command in a new container of `service` (no dependencies started), removed after.
