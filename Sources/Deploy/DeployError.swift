@@ -2,8 +2,8 @@
 public enum DeployError: Error, Sendable, CustomStringConvertible {
     case unhealthy(version: String, url: String, after: String, detail: String, serving: String)
     case watchFailed(version: String, detail: String, serving: String)
-    case proxyConfig(command: String, reason: String)
-    case proxyReload(command: String, reason: String)
+    case proxyConfig(command: String, reason: String, serving: String)
+    case proxyReload(command: String, reason: String, serving: String)
     case composeFileMissing(path: String, target: String)
     case nothingToRollBack(environment: String)
     case unknownDeployment(String, environment: String)
@@ -19,10 +19,10 @@ public enum DeployError: Error, Sendable, CustomStringConvertible {
             return "\(version) did not become healthy at \(url) within \(after) (\(detail)); it was stopped and \(serving) keeps serving"
         case .watchFailed(let version, let detail, let serving):
             return "\(version) went live but failed its health watch (\(detail)); switched back, \(serving) is serving"
-        case .proxyConfig(let command, let reason):
-            return "`\(command)` rejected the new upstream (\(reason)); the previous nginx config was restored"
-        case .proxyReload(let command, let reason):
-            return "`\(command)` failed (\(reason)); the previous nginx config was restored"
+        case .proxyConfig(let command, let reason, let serving):
+            return "`\(command)` rejected the new upstream (\(reason)); the previous nginx config was restored and \(serving) keeps serving"
+        case .proxyReload(let command, let reason, let serving):
+            return "`\(command)` failed (\(reason)); the previous nginx config was restored and \(serving) keeps serving"
         case .composeFileMissing(let path, let target):
             return "the compose file \(path) does not exist on \(target); nothing was changed"
         case .nothingToRollBack(let environment):

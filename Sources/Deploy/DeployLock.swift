@@ -18,14 +18,37 @@ struct DeployLock: Sendable {
     static func acquire(on target: Target, path: String, command: String, wait: Duration, logger: Logger?)
         async throws -> DeployLock
     {
+        do {
+            return try await take(on: target, path: path, command: command, wait: wait, logger: logger)
+        } catch where Task.isCancelled || error is CancellationError {
+            // Ctrl-C while waiting for another deploy: nothing was started, and the other run's lock is untouched.
+            throw DeployError.precheck("interrupted while waiting for the deploy lock \(path)")
+        }
+    }
+
+    private static func take(on target: Target, path: String, command: String, wait: Duration, logger: Logger?)
+        async throws -> DeployLock
+    {
         if target.isLocal {
-            return DeployLock(local: try await FileLock.acquire(at: path, command: command, wait: wait), remote: nil)
+            let lock: FileLock
+            do {
+                lock = try await FileLock.acquire(at: path, command: command)
+            } catch LockError.held(let other, _, _) where wait > .zero {
+                // Say why nothing happens for a while, and who is in the way.
+                logger?.notice("waiting up to \(Int(wait.inMilliseconds / 1000)) s for the lock held by \(other)")
+                lock = try await FileLock.acquire(at: path, command: command, wait: wait)
+            }
+            if let stale = lock.takenOverFrom {
+                logger?.warning("took over the stale lock of \(stale) (that process is gone)")
+            }
+            return DeployLock(local: lock, remote: nil)
         }
         let holder = LockHolder.current(command: command)
         // No trailing newline: the release check compares with `$(cat …)`, which strips newlines.
         let content = String(decoding: try Self.encoder.encode(holder), as: UTF8.self)
         let clock = ContinuousClock()
         let start = clock.now
+        var announced = false
         while true {
             let out = try await target.capture(Target.shell(
                 #"set -C; { printf '%s' "$2" > "$1"; } 2>/dev/null && exit 0; cat -- "$1" 2>/dev/null; exit 3"#,
@@ -46,6 +69,10 @@ struct DeployLock: Sendable {
             }
             let waited = clock.now - start
             guard waited < wait else { throw LockError.held(by: other, path: "\(target):\(path)", waited: waited) }
+            if !announced {
+                announced = true
+                logger?.notice("waiting up to \(Int(wait.inMilliseconds / 1000)) s for the lock held by \(other)")
+            }
             try await Task.sleep(for: min(.milliseconds(500), wait - waited))
         }
     }

@@ -11,7 +11,7 @@ extension Deployer {
         guard let proxy = environment.proxy else {
             throw DeployError.step("blue-green", reason: "no proxy configured", serving: describe(current))
         }
-        let nginx = NginxSwitch(target: target, proxy: proxy)
+        let nginx = NginxSwitch(target: target, proxy: proxy, serving: describe(current))
         let livePort = try await nginx.currentPort()
         let liveColor = current?.color.flatMap(Color.init(rawValue:))
             ?? Color.allCases.first { livePort == environment.port($0) }

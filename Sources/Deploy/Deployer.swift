@@ -68,6 +68,9 @@ public struct Deployer: Sendable {
     func prepare(image: String, create: Bool = true) async throws -> Context {
         do {
             return try await checkTarget(image: image, create: create)
+        } catch where Task.isCancelled {
+            // Ctrl-C kills the check's child process; that is not a broken compose file or a bad target.
+            throw DeployError.precheck("interrupted")
         } catch let error as DeployError {
             throw error
         } catch let error as ConfigError {

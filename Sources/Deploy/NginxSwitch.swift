@@ -9,6 +9,8 @@ import Shell
 struct NginxSwitch: Sendable {
     let target: Target
     let proxy: DeployEnvironment.Proxy
+    /// What keeps serving when a switch is refused (the previous file is put back): `v1 (demo-production-blue on :3001)`.
+    var serving = "the version nginx pointed at"
 
     /// The port the upstream file points at now; nil when there is no file yet.
     func currentPort() async throws -> Int? {
@@ -24,15 +26,15 @@ struct NginxSwitch: Sendable {
             try await target.capture(Command(argv: proxy.testCommand))
         } catch let error as CommandError {
             try await restore(previous)
-            throw DeployError.proxyConfig(command: ShellQuote.join(proxy.testCommand),
-                                          reason: error.stderrTail.last ?? error.reason)
+            throw DeployError.proxyConfig(command: ShellQuote.join(proxy.testCommand), reason: Self.reason(error),
+                                          serving: serving)
         }
         do {
             try await target.capture(Command(argv: proxy.reloadCommand))
         } catch let error as CommandError {
             try await restore(previous)
-            throw DeployError.proxyReload(command: ShellQuote.join(proxy.reloadCommand),
-                                          reason: error.stderrTail.last ?? error.reason)
+            throw DeployError.proxyReload(command: ShellQuote.join(proxy.reloadCommand), reason: Self.reason(error),
+                                          serving: serving)
         }
     }
 
@@ -42,6 +44,11 @@ struct NginxSwitch: Sendable {
         } else {
             try await target.capture(Command("rm", "-f", "--", proxy.upstreamFile))
         }
+    }
+
+    /// nginx's last line is only "configuration file … test failed"; the `[emerg]` line before it says why.
+    static func reason(_ error: CommandError) -> String {
+        error.stderrTail.last { $0.contains("[emerg]") } ?? error.stderrTail.last ?? error.reason
     }
 
     static func render(name: String, port: Int, note: String) -> String {

@@ -24,13 +24,16 @@ import Musl
 public final class FileLock: Sendable {
     public let path: String
     public let holder: LockHolder
+    /// The dead run whose stale lock this one replaced, so the caller can say so; nil for a free lock.
+    public let takenOverFrom: LockHolder?
     private let content: [UInt8]
     private let released = Mutex(false)
 
-    private init(path: String, holder: LockHolder, content: [UInt8]) {
+    private init(path: String, holder: LockHolder, content: [UInt8], takenOverFrom: LockHolder?) {
         self.path = path
         self.holder = holder
         self.content = content
+        self.takenOverFrom = takenOverFrom
     }
 
     /// Takes the lock at `path`, waiting up to `wait` for a live holder to release it.
@@ -65,8 +68,8 @@ public final class FileLock: Sendable {
             let state = try attempt(path: path, tempPath: tempPath)
             let waited = clock.now - start
             switch state {
-            case .acquired:
-                return FileLock(path: path, holder: holder, content: content)
+            case .acquired(let stale):
+                return FileLock(path: path, holder: holder, content: content, takenOverFrom: stale)
             case .held(let other) where waited >= wait:
                 throw LockError.held(by: other, path: path, waited: waited)
             case .unreadable(let reason) where waited >= wait:
@@ -104,7 +107,8 @@ public final class FileLock: Sendable {
     // MARK: - One attempt
 
     enum AttemptState {
-        case acquired
+        /// Taken; the stale holder it replaced, if any.
+        case acquired(replacing: LockHolder?)
         case held(LockHolder)
         case unreadable(String)
     }
@@ -114,7 +118,7 @@ public final class FileLock: Sendable {
         for _ in 0..<10 {
             if link(tempPath, path) == 0 {
                 AtomicFile.syncDirectoryQuietly(directoryName(of: path))
-                return .acquired
+                return .acquired(replacing: nil)
             }
             guard errno == EEXIST else { throw LockError.io("cannot create lock \(path): \(errnoText(errno))") }
 
@@ -137,7 +141,7 @@ public final class FileLock: Sendable {
                 AtomicFile.syncDirectoryQuietly(directoryName(of: path))
                 return true
             }
-            if replaced { return .acquired }
+            if replaced { return .acquired(replacing: other) }
         }
         throw LockError.io("lock \(path) keeps changing under us; is something creating and removing it in a loop?")
     }

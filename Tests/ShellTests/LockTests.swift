@@ -31,6 +31,7 @@ private func deadPid() async throws -> Int32 {
         let lock = try await FileLock.acquire(at: path, command: "deploy production")
         let recorded = try LockHolder.decode(Array(try #require(Files.read(path)).utf8))
         #expect(recorded == lock.holder)
+        #expect(lock.takenOverFrom == nil)
         #expect(recorded.pid == getpid())
         #expect(recorded.host == LockHolder.hostName())
         #expect(recorded.command == "deploy production")
@@ -67,9 +68,11 @@ private func deadPid() async throws -> Int32 {
         let dir = try TempDirectory(prefix: "lock")
         defer { dir.remove() }
         let path = dir.file("deploy.lock")
-        try writeLock(holder(pid: try await deadPid()), at: path)
+        let dead = holder(pid: try await deadPid())
+        try writeLock(dead, at: path)
         let lock = try await FileLock.acquire(at: path, command: "deploy production")
         #expect(try LockHolder.decode(Array(try #require(Files.read(path)).utf8)) == lock.holder)
+        #expect(lock.takenOverFrom == dead, "the caller must learn whose lock it replaced, to warn about it")
         try lock.release()
         #expect(Files.entries(dir.path).isEmpty)
     }
