@@ -5,7 +5,7 @@ import OpsCore
 import Shell
 import TestSupport
 
-extension DeployCLITests {
+extension DockerDeploySuites.DeployCLITests {
     /// One app in a temp dir: opskit.yml, compose file, nginx proxy, state dir.
     ///
     /// Two environments: `test` (blue-green behind the private nginx) and `direct` (recreate, no proxy, one port).
