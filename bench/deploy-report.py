@@ -99,8 +99,8 @@ def main():
     row("drain (stop + remove old slot)", "-", col([r["drain"] for r in ours], "%.2f s"))
     row("overhead = wall − those three", "-", col([r["overhead"] for r in ours], "%.2f s"), "target < 1 s")
     row("  before `starting`", "-", col([r["before_start"] for r in ours], "%.2f s"))
-    row("    process start → Compose found (docker version, compose version)", "-", col([r["to_detected"] for r in ours], "%.2f s"))
-    row("    → `starting` (config -q, lock, journal, image, down idle slot)", "-",
+    row("    process start → checks done (engine, disk, files, Compose, config -q: in parallel)", "-", col([r["to_detected"] for r in ours], "%.2f s"))
+    row("    → `starting` (lock, journal, image, idle slot)", "-",
         col([r["before_start"] - r["to_detected"] for r in ours], "%.2f s"))
     row("  healthy → watching (nginx rewrite, -t, reload)", "-", col([r["healthy_to_watch"] for r in ours], "%.2f s"))
     row("  after the old slot is gone (journal, prune, exit)", "-", col([r["after_drain"] for r in ours], "%.2f s"))
