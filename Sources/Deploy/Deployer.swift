@@ -204,7 +204,9 @@ public struct Deployer: Sendable {
             commitSha: commitSha, imageTag: tag, image: image, strategy: strategy.rawValue, startedAt: Date(),
             previousVersion: current?.imageTag)
         try await journal.record(deployment)
-        logger.notice("\(kind == .deploy ? "deploying" : "rolling back to") \(image) to \(environment.name) on \(target) (\(deployment.id))")
+        logger.notice(kind == .deploy
+            ? "deploying \(image) to \(environment.name) on \(target) (\(deployment.id))"
+            : "rolling \(environment.name) back to \(image) on \(target) (\(deployment.id))")
 
         var step = "getting the image \(image)"
         do {
