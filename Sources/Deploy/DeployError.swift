@@ -10,6 +10,8 @@ public enum DeployError: Error, Sendable, CustomStringConvertible {
     case interrupted(serving: String)
     case step(String, reason: String, serving: String)
     case hook(String, reason: String, serving: String)
+    /// The new version failed and the old one could not be brought back: a person must look now.
+    case nothingHealthy(String)
     /// A check before anything changed failed.
     case precheck(String)
 
@@ -35,6 +37,8 @@ public enum DeployError: Error, Sendable, CustomStringConvertible {
             return "\(step) failed: \(reason); \(serving) keeps serving"
         case .hook(let name, let reason, let serving):
             return "the \(name) hook failed (\(reason)); nothing was switched, \(serving) keeps serving"
+        case .nothingHealthy(let reason):
+            return "\(reason) — nothing healthy is serving now; check the app by hand"
         case .precheck(let reason):
             return "\(reason) — nothing was changed"
         }

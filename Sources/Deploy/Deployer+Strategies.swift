@@ -62,7 +62,12 @@ extension Deployer {
                     if let liveColor, (try? await nginx.currentPort()) == environment.port(color) {
                         try? await nginx.switchTo(port: environment.port(liveColor), note: "switched back to \(serving)")
                     }
-                    try? await down(color, context: context)
+                    // Never stop the slot nginx still sends traffic to: a degraded release beats an outage.
+                    if (try? await nginx.currentPort()) != environment.port(color) {
+                        try? await down(color, context: context)
+                    } else {
+                        logger.error("nginx still points at \(environment.project(color)); it was left running — switch \(proxy.upstreamFile) back by hand")
+                    }
                 }.value
             }
             throw error
@@ -84,13 +89,16 @@ extension Deployer {
             try await gate(deployment.imageTag, color: color, serving: describe(current))
             deployment.healthCheckPassed = true
         } catch {
-            await Task {
+            let restored: Bool? = await Task {
                 try? await down(color, context: context)
-                if let current {
-                    logger.warning("bringing \(current.imageTag) back up")
-                    try? await up(color, image: current.image, context: context)
-                }
+                guard let current else { return nil }
+                logger.warning("bringing \(current.imageTag) back up")
+                guard (try? await up(color, image: current.image, context: context)) != nil else { return false }
+                return (try? await gate(current.imageTag, color: color, serving: current.imageTag)) != nil
             }.value
+            if restored == false, let current {
+                throw DeployError.nothingHealthy("\(error); and \(current.imageTag) did not come back healthy either")
+            }
             throw error
         }
     }

@@ -196,7 +196,13 @@ public struct Deployer: Sendable {
     private func releaseLocked(image: String, tag: String, commitSha: String?, kind: Deployment.Kind,
                                options: DeployOptions, context: Context) async throws -> Deployment {
         let journal = context.journal
-        let all = try await journal.load()
+        var all = try await journal.load()
+        // We hold the lock: an entry still in flight belongs to a run that died (kill -9, power loss).
+        for i in all.indices where [.pending, .inProgress, .healthCheck].contains(all[i].status) {
+            all[i].status = .failed
+            all[i].reason = all[i].reason ?? "abandoned: the run stopped without finishing (killed?)"
+            try await journal.record(all[i])
+        }
         let current = DeploymentJournal.current(in: all)
         let strategy = options.strategy ?? environment.strategy
         var deployment = Deployment(

@@ -147,7 +147,11 @@ extension DockerDeploySuites {
                 #expect(report.failures.isEmpty && report.bodies["v3"] == nil, "\(report.failures.prefix(5)) \(report.bodies)")
                 #expect(try await app.served() == "v2")
                 #expect(!FileManagerless.exists(app.lockFile))
-                // The slot v3 was left running in is reused by v2; the old one is drained and stopped.
+                // The dead run's journal entry is closed as failed (abandoned) by the run that took over.
+            let v3 = try await app.history().first { $0["imageTag"] == .string("v3") }
+            #expect(v3?["status"] == .string("failed"), "\(String(describing: v3))")
+            #expect(v3?["reason"]?.stringValue?.contains("abandoned") == true)
+            // The slot v3 was left running in is reused by v2; the old one is drained and stopped.
                 #expect(try await app.running("test-green") == ["opskit-test/app:v2"])
                 #expect(try await app.running("test-blue").isEmpty)
             }
