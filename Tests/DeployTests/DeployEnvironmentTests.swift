@@ -76,3 +76,32 @@ import Testing
         #expect { try DeployEnvironment.load("p", from: config(yaml)) } throws: { "\($0)".contains(fragment) }
     }
 }
+
+@Suite struct DeployOptionsTests {
+    let env: DeployEnvironment
+
+    init() throws {
+        let yaml = "app: demo\nenvironments:\n  production:\n    compose_file: c.yml\n    image: registry.example.com/demo\n"
+        env = try DeployEnvironment.load("production", from: OpsConfig(root: YAMLSubset.parse(yaml), path: "opskit.yml"))
+    }
+
+    @Test func commitShaPicksTheTagLikeTheSeedScript() {
+        let o = DeployOptions.resolve(environment: env, tag: nil, image: nil, processEnvironment: ["COMMIT_SHA": "abc123"],
+                                      command: "deploy production")
+        #expect(o.image == "registry.example.com/demo:abc123" && o.imageTag == "abc123" && o.commitSha == "abc123")
+    }
+
+    @Test func tagFlagWinsAndLatestIsTheLastResort() {
+        #expect(DeployOptions.resolve(environment: env, tag: "v2", image: nil, processEnvironment: ["COMMIT_SHA": "abc"],
+                                      command: "").image == "registry.example.com/demo:v2")
+        #expect(DeployOptions.resolve(environment: env, tag: nil, image: nil, processEnvironment: [:], command: "").imageTag == "latest")
+    }
+
+    @Test func imageFlagIsTheWholeReference() {
+        let o = DeployOptions.resolve(environment: env, tag: nil, image: "localhost:5000/other/app:rc1",
+                                      processEnvironment: [:], command: "")
+        #expect(o.image == "localhost:5000/other/app:rc1" && o.imageTag == "rc1")
+        #expect(DeployOptions.resolve(environment: env, tag: nil, image: "localhost:5000/app", processEnvironment: [:],
+                                      command: "").imageTag == "latest")
+    }
+}
