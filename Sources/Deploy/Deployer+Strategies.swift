@@ -11,12 +11,12 @@ extension Deployer {
         guard let proxy = environment.proxy else {
             throw DeployError.step("blue-green", reason: "no proxy configured", serving: describe(current))
         }
-        let nginx = NginxSwitch(target: target, proxy: proxy, serving: describe(current))
+        let serving = describe(current)
+        let nginx = NginxSwitch(target: target, proxy: proxy, serving: serving)
         let livePort = try await nginx.currentPort()
         let liveColor = current?.color.flatMap(Color.init(rawValue:))
             ?? Color.allCases.first { livePort == environment.port($0) }
         let color = liveColor?.other ?? .blue
-        let serving = describe(current)
         deployment.color = color.rawValue
         deployment.port = environment.port(color)
 
@@ -40,7 +40,7 @@ extension Deployer {
 
             let watch = options.watch ?? environment.watch
             let watchURL: String
-            if let public_ = environment.healthURL { watchURL = public_ } else { watchURL = try await reachableHealthURL(color) }
+            if let publicURL = environment.healthURL { watchURL = publicURL } else { watchURL = try await reachableHealthURL(color) }
             if let failure = try await watchHealth(watchURL, for: watch) {
                 if let liveColor {
                     try await nginx.switchTo(port: environment.port(liveColor), note: "switched back to \(serving)")
