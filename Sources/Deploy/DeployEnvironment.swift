@@ -35,6 +35,8 @@ public struct DeployEnvironment: Sendable, Equatable {
     public var watch: Duration
     public var drainTimeout: Int
     public var keepReleases: Int
+    /// `min_free_disk`: megabytes that must be free where Docker keeps images before a deploy starts.
+    public var minFreeDiskMB: Int
     /// `hooks.pre_deploy`: a shell command run in the new image before anything switches (migrations).
     public var preDeploy: String?
     /// `hooks.post_deploy`: a shell command run on the target after a deployment went live.
@@ -54,7 +56,8 @@ public struct DeployEnvironment: Sendable, Equatable {
 
     static let knownKeys: Set<String> = [
         "host", "compose_file", "service", "image", "env_file", "ports", "health_path", "health_url", "proxy",
-        "strategy", "health", "watch", "drain_timeout", "keep_releases", "hooks", "notify", "build",
+        "strategy", "health", "watch", "drain_timeout", "keep_releases", "min_free_disk", "hooks", "notify",
+        "build",
     ]
     static let knownHookKeys: Set<String> = ["pre_deploy", "post_deploy"]
     static let knownNotifyKeys: Set<String> = ["slack", "discord", "webhook"]
@@ -132,6 +135,7 @@ public struct DeployEnvironment: Sendable, Equatable {
             watch: try read.seconds("watch", default: 30, range: 0...3600),
             drainTimeout: try read.int("drain_timeout", default: 10, range: 0...600),
             keepReleases: try read.int("keep_releases", default: 5, range: 2...100),
+            minFreeDiskMB: try read.int("min_free_disk", default: 512, range: 0...1_000_000),
             preDeploy: try read.string("hooks.pre_deploy"), postDeploy: try read.string("hooks.post_deploy"),
             notify: notify, buildContext: buildContext, buildDockerfile: buildDockerfile)
     }

@@ -103,8 +103,8 @@ public struct Deployer: Sendable {
             throw DeployError.precheck("the env_file \(envFile) of environments.\(environment.name) is missing or unreadable on \(target)")
         }
         let freeBytes = try await free
-        if freeBytes < Self.minimumFreeBytes {
-            throw DeployError.precheck("only \(freeBytes >> 20) MiB free on \(target) where Docker keeps images (need \(Self.minimumFreeBytes >> 20) MiB); free some space, e.g. `docker image prune`")
+        if freeBytes < Int64(environment.minFreeDiskMB) << 20 {
+            throw DeployError.precheck("only \(freeBytes >> 20) MiB free on \(target) where Docker keeps images (need \(environment.minFreeDiskMB) MiB, environments.\(environment.name).min_free_disk); free some space, e.g. `docker image prune`")
         }
         if let validation { throw validation }
         let stateDirectory = try await directory
@@ -130,9 +130,6 @@ public struct Deployer: Sendable {
         return try await target.capture(Target.shell(#"[ -f "$1" ] && [ -r "$1" ]"#, [path], allowedExitCodes: [0, 1]))
             .termination == .exited(0)
     }
-
-    /// Below this, pulling or loading an image is likely to fail half-way ("no space left on device").
-    static let minimumFreeBytes: Int64 = 512 << 20
 
     /// The variables the compose file reads: `${OPSKIT_IMAGE}` and `${OPSKIT_PORT}`.
     func composeEnvironment(image: String, color: Color) -> [String: String] {

@@ -38,7 +38,7 @@ import Testing
         #expect(env.proxy?.testCommand == ["nginx", "-t"])
         #expect(env.proxy?.reloadCommand == ["systemctl", "reload", "nginx"])
         #expect(env.healthSuccesses == 3 && env.healthTimeout == .seconds(60) && env.watch == .seconds(45))
-        #expect(env.keepReleases == 5)
+        #expect(env.keepReleases == 5 && env.minFreeDiskMB == 512)
         #expect(env.project(.green) == "demo-production-green" && env.port(.green) == 3002)
         #expect(env.directHealthURL(.blue) == "http://127.0.0.1:3001/api/health")
         let staging = try DeployEnvironment.load("staging", from: config(full))
@@ -74,6 +74,21 @@ import Testing
     ])
     func badValuesAreNamed(yaml: String, fragment: String) throws {
         #expect { try DeployEnvironment.load("p", from: config(yaml)) } throws: { "\($0)".contains(fragment) }
+    }
+
+    @Test(arguments: [("0", 0), ("1", 1), ("2048", 2048), ("1000000", 1_000_000)])
+    func minFreeDiskIsReadInMegabytes(text: String, megabytes: Int) throws {
+        let yaml = "app: demo\nenvironments:\n  p:\n    image: i\n    compose_file: c\n    min_free_disk: \(text)\n"
+        #expect(try DeployEnvironment.load("p", from: config(yaml)).minFreeDiskMB == megabytes)
+    }
+
+    @Test(arguments: ["-1", "1000001", "1.5", "512M", "lots"])
+    func minFreeDiskOutOfRangeIsNamed(text: String) throws {
+        let yaml = "app: demo\nenvironments:\n  p:\n    image: i\n    compose_file: c\n    min_free_disk: \(text)\n"
+        #expect { try DeployEnvironment.load("p", from: config(yaml)) } throws: {
+            "\($0)".hasPrefix("environments.p.min_free_disk is `\(text)`")
+                && "\($0)".contains("a whole number from 0 to 1000000")
+        }
     }
 }
 

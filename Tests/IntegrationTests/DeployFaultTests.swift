@@ -9,8 +9,8 @@ import TestSupport
 /// The issue's fault list, one test each: every fault ends with a one-line reason, exit 1, and the old
 /// version serving (shown through the proxy with a load loop where traffic matters).
 ///
-/// Not here: a disk filling up during the image load. There is no safe way to fill the shared engine's disk
-/// (a tiny loop-mounted data root would mean a second engine configuration for everyone using this one).
+/// The full disk is real too, but never the shared engine's: it is a second, private engine whose data root
+/// is a 64 MB tmpfs (`scripts/services/small-dockerd`), started and removed by the test that fills it.
 extension DockerDeploySuites {
     @Suite(.serialized) struct DeployFaultTests {
         typealias App = DeployCLITests.App
@@ -93,6 +93,111 @@ extension DockerDeploySuites {
                 #expect(try await app.served() == "v1")
                 #expect(try await app.history().count == 1, "the local journal must not change")
             }
+        }
+
+        // MARK: - A full disk
+
+        /// The disk where Docker keeps images fills up while the new image is pulled: a real ENOSPC from a
+        /// private engine on a 64 MB tmpfs, pulling from a private registry an image ~96 MB bigger than that.
+        /// With the default `min_free_disk` (512 MiB) the deploy refuses up front; with 1 it starts, and the
+        /// pull fails half-way.
+        @Test func diskFullDuringTheImagePullKeepsTheOldVersion() async throws {
+            let registry = try await DockerRegistry.start()
+            let engine: SmallDockerEngine
+            do { engine = try await SmallDockerEngine.start(megabytes: 64) } catch {
+                await registry.stop()
+                throw error
+            }
+            let repository = "\(registry.host)/opskit-test/app"
+            var app: App
+            do { app = try await App.make(watch: 1, image: repository) } catch {
+                await engine.stop()
+                await registry.stop()
+                throw error
+            }
+            app.dockerHost = engine.host
+            let cleanUp = { [app] in
+                await app.cleanUp()
+                await engine.stop()
+                await registry.stop()
+                // The tags pushed from the default engine; `big` takes ~100 MB there.
+                _ = try? await Runner().capture(Command("docker", "image", "rm", "\(repository):v1", "\(repository):big"))
+            }
+            do {
+                try await diskFull(app, engine: engine, repository: repository)
+            } catch {
+                await cleanUp()
+                throw error
+            }
+            await cleanUp()
+        }
+
+        func diskFull(_ app: App, engine: SmallDockerEngine, repository: String) async throws {
+            // v1 as it is; big: v2 plus a layer of 96 MB that does not compress. Both pushed to the registry.
+            let runner = Runner()
+            _ = try await runner.capture(Command("docker", "tag", "opskit-test/app:v1", "\(repository):v1"))
+            let context = app.dir.file("big")
+            _ = try await runner.capture(Command("sh", "-c", #"mkdir -p "$1" && head -c 96M /dev/urandom >"$1/filler""#,
+                                                 "_", context))
+            try "FROM opskit-test/app:v2\nCOPY filler /filler\n".write(toFile: context + "/Dockerfile")
+            _ = try await runner.capture(Command("docker", "build", "--quiet", "--tag", "\(repository):big", context,
+                                                 environment: ["DOCKER_BUILDKIT": "0"], timeout: .seconds(300)))
+            _ = try await runner.capture(Command("rm", "-rf", context))
+            for tag in ["v1", "big"] {
+                _ = try await runner.capture(Command("docker", "push", "--quiet", "\(repository):\(tag)", timeout: .seconds(300)))
+            }
+            // Host networking (the small engine has no bridge): the image's start script, on the slot's port.
+            try """
+            version: "2.4"
+            services:
+              app:
+                image: ${OPSKIT_IMAGE}
+                network_mode: host
+                command: ["/bin/sh", "-c", "sed 's/-p 3000/-p 127.0.0.1:${OPSKIT_PORT}/' /app/start >/tmp/start && exec /bin/sh /tmp/start"]
+            """.write(toFile: app.dir.file("compose.yml"))
+
+            // The default min_free_disk: refused before anything changes.
+            let refused = try await app.run("deploy", "test", "--tag", "v1", "--yes")
+            #expect(refused.exitCode == 1)
+            let reason = lastLine(refused.stderr)
+            // "only N MiB free on …": N is what the 64 MB tmpfs has left.
+            let free = reason.split(separator: "only ").dropFirst().first?.split(separator: " ").first.flatMap { Int($0) }
+            #expect(free.map { $0 <= 64 } == true, "\(refused.stderr)")
+            #expect(reason.contains("MiB free") && reason.contains("need 512 MiB") && reason.contains("min_free_disk")
+                    && reason.hasSuffix("nothing was changed"), "\(refused.stderr)")
+            #expect(try await app.running("test-blue").isEmpty)
+            #expect(try await app.history().isEmpty, "a refused deploy must not be journaled")
+
+            try app.writeConfig(image: repository, extra: "    min_free_disk: 1")
+            let v1 = try await app.run("deploy", "test", "--tag", "v1", "--yes")
+            #expect(v1.exitCode == 0, "\(v1.stderr)")
+            #expect(try await app.served() == "v1")
+            #expect(try await app.running("test-blue") == ["\(repository):v1"])
+            // It runs in the small engine, not the shared one.
+            var shared = app
+            shared.dockerHost = nil
+            #expect(try await shared.running("test-blue").isEmpty)
+
+            let load = LoadLoop.start(url: app.proxy.url + "/")
+            let big = try await app.run("deploy", "test", "--tag", "big", "--yes")
+            let report = await load.stop()
+            #expect(big.exitCode == 1)
+            let last = lastLine(big.stderr)
+            #expect(last.contains("getting the image \(repository):big failed") && last.contains("ran out of disk space")
+                    && last.contains("no space left on device") && last.contains("v1 (") && last.hasSuffix("keeps serving"),
+                    "\(big.stderr)")
+            #expect(!big.stderr.contains("retry"), "a full disk is not worth retrying: \(big.stderr)")
+            #expect(report.failures.isEmpty && report.bodies["big"] == nil, "\(report.failures.prefix(5)) \(report.bodies)")
+            #expect(try await app.served() == "v1")
+            #expect(try await app.running("test-green").isEmpty)
+            #expect(try await app.running("test-blue") == ["\(repository):v1"])
+            let entry = try await app.history().last
+            #expect(status(entry) == "failed" && entry?["imageTag"]?.stringValue == "big", "\(String(describing: entry))")
+            #expect(entry?["reason"]?.stringValue?.contains("no space left on device") == true)
+            // The half-pulled image is not there; the engine cleaned up its partial download.
+            var inspect = engine.docker("image", "inspect", "\(repository):big")
+            inspect.allowedExitCodes = [0, 1]
+            #expect(try await Runner().capture(inspect).termination == .exited(1))
         }
 
         // MARK: - Concurrency and crashes

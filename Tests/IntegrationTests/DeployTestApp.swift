@@ -17,6 +17,8 @@ extension DockerDeploySuites.DeployCLITests {
         let ports: [Int]
         let watch: Double
         let extra: String
+        /// Another engine's `DOCKER_HOST` for every deploy and docker command of this app (nil: the default engine).
+        var dockerHost: String? = nil
 
         /// - Parameter extra: more YAML for the `test` environment, each line indented by four spaces.
         static func make(watch: Double = 3, image: String = "opskit-test/app", keepReleases: Int? = nil,
@@ -43,8 +45,10 @@ extension DockerDeploySuites.DeployCLITests {
         }
 
         /// (Re)writes opskit.yml; the overrides model a person's mistakes (a wrong upstream name, a dead URL).
+        ///
+        /// - Parameter extra: replaces the YAML given to `make` for the `test` environment.
         func writeConfig(image: String = "opskit-test/app", keepReleases: Int? = nil, upstreamName: String? = nil,
-                         healthURL: String? = nil) throws {
+                         healthURL: String? = nil, extra: String? = nil) throws {
             func list(_ argv: [String]) -> String { "[" + argv.map { "\"\($0)\"" }.joined(separator: ", ") + "]" }
             try """
             app: \(name)
@@ -64,7 +68,7 @@ extension DockerDeploySuites.DeployCLITests {
                   upstream_name: \(upstreamName ?? proxy.upstreamName)
                   test_command: \(list(proxy.testCommand))
                   reload_command: \(list(proxy.reloadCommand))
-            \(extra)
+            \(extra ?? self.extra)
               direct:
                 compose_file: \(dir.file("compose.yml"))
                 image: \(image)
@@ -76,8 +80,11 @@ extension DockerDeploySuites.DeployCLITests {
         }
 
         var environment: [String: String?] {
-            ["OPSKIT_STATE_DIR": dir.file("state"), "COMMIT_SHA": nil, "VPS_HOST": nil]
+            ["OPSKIT_STATE_DIR": dir.file("state"), "COMMIT_SHA": nil, "VPS_HOST": nil].merging(docker) { $1 }
         }
+
+        /// `DOCKER_HOST` when this app uses another engine; empty (inherited) for the default one.
+        var docker: [String: String?] { dockerHost.map { ["DOCKER_HOST": $0] } ?? [:] }
 
         func run(_ tool: String, _ args: String..., ssh: SSHDServer? = nil) async throws -> OpsKitBinary.Output {
             var env = environment
@@ -116,7 +123,8 @@ extension DockerDeploySuites.DeployCLITests {
         /// The running containers of one Compose project of this app (`test-blue`, `direct-blue`, …).
         func running(_ slot: String) async throws -> [String] {
             let out = try await Runner().capture(Command(
-                "docker", "ps", "--filter", "label=com.docker.compose.project=\(name)-\(slot)", "--format", "{{.Image}}"))
+                "docker", "ps", "--filter", "label=com.docker.compose.project=\(name)-\(slot)", "--format", "{{.Image}}",
+                environment: docker))
             return out.stdoutText.split(separator: "\n").map(String.init)
         }
 
@@ -126,12 +134,17 @@ extension DockerDeploySuites.DeployCLITests {
             for project in ["test-blue", "test-green", "direct-blue"] {
                 _ = try? await Runner().capture(Command("docker-compose", "-p", "\(name)-\(project)", "-f",
                                                         dir.file("compose.yml"), "down", "--remove-orphans",
-                                                        environment: ["OPSKIT_IMAGE": "x", "OPSKIT_PORT": "1"]))
+                                                        environment: ["OPSKIT_IMAGE": "x", "OPSKIT_PORT": "1"]
+                                                            .merging(docker) { $1 }))
                 // Compose cannot read a compose file a test broke on purpose: remove by label as well.
                 let ids = (try? await Runner().capture(Command(
-                    "docker", "ps", "-aq", "--filter", "label=com.docker.compose.project=\(name)-\(project)")))?
+                    "docker", "ps", "-aq", "--filter", "label=com.docker.compose.project=\(name)-\(project)",
+                    environment: docker)))?
                     .stdoutText.split(separator: "\n").map(String.init) ?? []
-                if !ids.isEmpty { _ = try? await Runner().capture(Command(argv: ["docker", "rm", "-f"] + ids)) }
+                if !ids.isEmpty {
+                    _ = try? await Runner().capture(Command(argv: ["docker", "rm", "-f"] + ids,
+                                                            environment: docker))
+                }
             }
             await proxy.stop()
             dir.remove()
