@@ -182,6 +182,10 @@ public struct Deployer: Sendable {
         do {
             result = .success(try await releaseLocked(image: image, tag: tag, commitSha: commitSha, kind: kind,
                                                       options: options, context: context))
+        } catch where Task.isCancelled && !(error is DeployError) {
+            // Ctrl-C before the release changed anything (e.g. while the journal was read): the killed
+            // `cat` is not the story.
+            result = .failure(DeployError.precheck("interrupted"))
         } catch {
             result = .failure(error)
         }
