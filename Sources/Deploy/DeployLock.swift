@@ -45,7 +45,7 @@ struct DeployLock: Sendable {
         }
         let holder = LockHolder.current(command: command)
         // No trailing newline: the release check compares with `$(cat …)`, which strips newlines.
-        let content = String(decoding: try Self.encoder.encode(holder), as: UTF8.self)
+        let content = String(decoding: try JSONCoding.encoder(pretty: false).encode(holder), as: UTF8.self)
         let clock = ContinuousClock()
         let start = clock.now
         var announced = false
@@ -57,7 +57,7 @@ struct DeployLock: Sendable {
                 return DeployLock(local: nil, remote: (target, path, content))
             }
             let existing = out.stdoutText
-            guard let other = try? Self.decoder.decode(LockHolder.self, from: Data(existing.utf8)) else {
+            guard let other = try? JSONCoding.decoder().decode(LockHolder.self, from: Data(existing.utf8)) else {
                 throw LockError.unreadable(path: "\(target):\(path)", reason: "not a lock file opskit wrote",
                                            waited: clock.now - start)
             }
@@ -83,18 +83,5 @@ struct DeployLock: Sendable {
             _ = try? await remote.target.capture(Target.shell(
                 #"[ "$(cat -- "$1" 2>/dev/null)" = "$2" ] && rm -f -- "$1"; exit 0"#, [remote.path, remote.content]))
         }
-    }
-
-    static var encoder: JSONEncoder {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
-        e.dateEncodingStrategy = .iso8601
-        return e
-    }
-
-    static var decoder: JSONDecoder {
-        let d = JSONDecoder()
-        d.dateDecodingStrategy = .iso8601
-        return d
     }
 }

@@ -145,24 +145,27 @@ public struct Deployer: Sendable {
     /// Goes back to the previous successful deployment, or to the one named by id or tag.
     public func rollback(to selector: String?, options: DeployOptions) async throws -> Deployment {
         let context = try await prepare(image: options.image)
-        let all = try await context.journal.load()
-        let goal: Deployment
-        if let selector {
-            guard let match = all.last(where: { ($0.id == selector || $0.imageTag == selector) && $0.healthCheckPassed }) else {
-                throw DeployError.unknownDeployment(selector, environment: environment.name)
-            }
-            goal = match
-        } else {
-            guard let previous = DeploymentJournal.previous(in: all) else {
-                throw DeployError.nothingToRollBack(environment: environment.name)
-            }
-            goal = previous
-        }
+        let goal = try Self.rollbackGoal(selector, in: try await context.journal.load(), environment: environment.name)
         var rollback = options
         rollback.image = goal.image
         rollback.imageTag = goal.imageTag
         return try await release(image: goal.image, tag: goal.imageTag, commitSha: goal.commitSha, kind: .rollback,
                                  options: rollback, context: context)
+    }
+
+    /// What a rollback returns to: the deployment named by id or tag (one that passed its health gate), or
+    /// the successful one before the current.
+    public static func rollbackGoal(_ selector: String?, in all: [Deployment], environment: String) throws(DeployError)
+        -> Deployment
+    {
+        if let selector {
+            guard let match = all.last(where: { ($0.id == selector || $0.imageTag == selector) && $0.healthCheckPassed }) else {
+                throw .unknownDeployment(selector, environment: environment)
+            }
+            return match
+        }
+        guard let previous = DeploymentJournal.previous(in: all) else { throw .nothingToRollBack(environment: environment) }
+        return previous
     }
 
     /// The journal, oldest first.

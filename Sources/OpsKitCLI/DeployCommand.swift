@@ -65,35 +65,25 @@ struct DeployCommand: OpsKitTool {
     }
 
     mutating func execute() async -> Int32 {
-        Log.bootstrap(tool: "deploy", format: output.logFormat, level: output.logLevel)
-        let logger = Logger(label: "deploy")
-        let env = ProcessInfo.processInfo.environment
-        let session: DeploySession
-        do {
-            session = try await DeploySession.open(environment: environment, host: host, config: output.config,
-                                                   processEnvironment: env, logger: logger)
-        } catch {
-            Self.reportUsageError(Redactor.redact("\(error)"))
-            return Self.usageExitCode
-        }
-        defer { Task { await session.close() } }
+        guard let session = await DeploySession.start(Self.self, environment: environment, host: host, output: output)
+        else { return Self.usageExitCode }
+        let code = await deploy(session)
+        await session.close()  // awaited: a detached close could lose the race with exit() and leave ssh behind
+        return code
+    }
+
+    func deploy(_ session: DeploySession) async -> Int32 {
         var options = DeployOptions.resolve(environment: session.deployer.environment, tag: tag, image: image,
-                                            processEnvironment: env, command: "deploy \(environment)")
+                                            processEnvironment: ProcessInfo.processInfo.environment,
+                                            command: "deploy \(environment)")
         options.strategy = strategy
         options.watch = watch.map { .seconds($0) }
         options.lockWait = .seconds(lockWait)
         options.build = build
-
-        if change.dryRun {
-            return await session.printPlan(options, json: output.json)
-        }
-        if !change.yes, StandardStreams.isTerminal(0), StandardStreams.isTerminal(2) {
-            let prompt = Prompt(assumeYes: false)
-            guard (try? prompt.confirm("deploy \(options.image) to \(environment) on \(session.deployer.target)")) == true else {
-                writeStderr("deploy: not confirmed; nothing was changed\n")
-                return 1
-            }
-        }
+        if change.dryRun { return await session.printPlan(options, json: output.json) }
+        guard session.confirm("deploy \(options.image) to \(environment) on \(session.deployer.target)", change: change,
+                              tool: "deploy")
+        else { return 1 }
         let captured = options
         return await session.run(json: output.json, quiet: output.quiet) { deployer in
             try await deployer.deploy(captured)

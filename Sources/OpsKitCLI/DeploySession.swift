@@ -26,6 +26,33 @@ struct DeploySession: Sendable {
             connection: connection)
     }
 
+    /// Sets up logging and opens the session for `tool`; a configuration problem is reported the tool's way
+    /// and gives nil (the caller exits with its usage code).
+    static func start<Tool: OpsKitTool>(_ tool: Tool.Type, environment: String, host: String?, output: OutputOptions)
+        async -> DeploySession?
+    {
+        let name = tool.configuration.commandName ?? "deploy"
+        Log.bootstrap(tool: name, format: output.logFormat, level: output.logLevel)
+        do {
+            return try await open(environment: environment, host: host, config: output.config,
+                                  processEnvironment: ProcessInfo.processInfo.environment, logger: Logger(label: name))
+        } catch {
+            tool.reportUsageError(Redactor.redact("\(error)"))
+            return nil
+        }
+    }
+
+    /// Asks on a terminal unless `--yes`; scripts and CI (no terminal) are not asked: the release is
+    /// health-gated and reverts itself, and deploy.sh never asked either.
+    func confirm(_ question: String, change: ChangeOptions, tool: String) -> Bool {
+        guard !change.yes, StandardStreams.isTerminal(0), StandardStreams.isTerminal(2) else { return true }
+        guard (try? Prompt(assumeYes: false).confirm(question)) == true else {
+            writeStderr("\(tool): not confirmed; nothing was changed\n")
+            return false
+        }
+        return true
+    }
+
     /// `VPS_USER@VPS_HOST`, as the bash scripts took it.
     static func legacyHost(_ env: [String: String]) -> String? {
         guard let host = env["VPS_HOST"], !host.isEmpty else { return nil }
@@ -96,9 +123,6 @@ struct DeploySession: Sendable {
     }
 
     static func json(_ value: some Encodable) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return (try? JSONCoding.encoder().encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 }

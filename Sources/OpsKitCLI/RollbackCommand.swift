@@ -46,46 +46,31 @@ struct RollbackCommand: OpsKitTool {
     @OptionGroup var output: OutputOptions
 
     mutating func execute() async -> Int32 {
-        Log.bootstrap(tool: "rollback", format: output.logFormat, level: output.logLevel)
-        let logger = Logger(label: "rollback")
-        let env = ProcessInfo.processInfo.environment
-        let session: DeploySession
-        do {
-            session = try await DeploySession.open(environment: environment, host: host, config: output.config,
-                                                   processEnvironment: env, logger: logger)
-        } catch {
-            Self.reportUsageError(Redactor.redact("\(error)"))
-            return Self.usageExitCode
-        }
-        defer { Task { await session.close() } }
-        if list { return await printHistory(session) }
+        guard let session = await DeploySession.start(Self.self, environment: environment, host: host, output: output)
+        else { return Self.usageExitCode }
+        let code = list ? await printHistory(session) : await rollback(session)
+        await session.close()
+        return code
+    }
 
+    func rollback(_ session: DeploySession) async -> Int32 {
         var options = DeployOptions.resolve(environment: session.deployer.environment, tag: nil, image: nil,
                                             processEnvironment: [:], command: "rollback \(environment)")
         options.lockWait = .seconds(lockWait)
         if change.dryRun {
             do {
-                let history = try await session.deployer.history()
-                let goal = selector.flatMap { s in history.last { ($0.id == s || $0.imageTag == s) && $0.healthCheckPassed } }
-                    ?? (selector == nil ? DeploymentJournal.previous(in: history) : nil)
-                guard let goal else {
-                    writeStderr("rollback: \(selector.map { "no deployment or tag `\($0)`" } ?? "no earlier successful deployment") in \(environment)'s history\n")
-                    return 1
-                }
+                let goal = try Deployer.rollbackGoal(selector, in: try await session.deployer.history(),
+                                                     environment: environment)
                 options.image = goal.image
                 options.imageTag = goal.imageTag
             } catch {
-                writeStderr("rollback: \(Redactor.redact("\(error)"))\n")
+                writeStderr("\(environment): \(Redactor.redact("\(error)"))\n")
                 return 1
             }
             return await session.printPlan(options, json: output.json)
         }
-        if !change.yes, StandardStreams.isTerminal(0), StandardStreams.isTerminal(2) {
-            guard (try? Prompt(assumeYes: false).confirm("roll \(environment) back on \(session.deployer.target)")) == true else {
-                writeStderr("rollback: not confirmed; nothing was changed\n")
-                return 1
-            }
-        }
+        guard session.confirm("roll \(environment) back on \(session.deployer.target)", change: change, tool: "rollback")
+        else { return 1 }
         let selector = self.selector
         let captured = options
         return await session.run(json: output.json, quiet: output.quiet) { deployer in

@@ -19,7 +19,7 @@ public struct DeploymentJournal: Sendable {
     public func load() async throws -> [Deployment] {
         guard let bytes = try await target.readFile(path), !bytes.isEmpty else { return [] }
         do {
-            return try Self.decoder.decode([Deployment].self, from: Data(bytes))
+            return try JSONCoding.decoder().decode([Deployment].self, from: Data(bytes))
         } catch {
             throw JournalError.corrupt(path: path, target: "\(target)")
         }
@@ -38,7 +38,7 @@ public struct DeploymentJournal: Sendable {
 
     func save(_ all: [Deployment]) async throws {
         let kept = Array(all.suffix(Self.maxEntries))
-        let data = try Self.encoder.encode(kept)
+        let data = try JSONCoding.encoder().encode(kept)
         try await target.writeFile(path, String(decoding: data, as: UTF8.self) + "\n")
     }
 
@@ -54,19 +54,6 @@ public struct DeploymentJournal: Sendable {
         let current = successes[successes.count - 1]
         // Skip entries for the image already serving: rolling back to it would change nothing.
         return successes.dropLast().last { $0.image != current.image }
-    }
-
-    static var encoder: JSONEncoder {
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        e.dateEncodingStrategy = .iso8601
-        return e
-    }
-
-    static var decoder: JSONDecoder {
-        let d = JSONDecoder()
-        d.dateDecodingStrategy = .iso8601
-        return d
     }
 }
 
