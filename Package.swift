@@ -15,6 +15,8 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         // FilePath for swift-subprocess's file-descriptor I/O; named here because Shell imports it.
         .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
+        // SHA-256, HMAC (S3 SigV4) and X25519/ChaCha20-Poly1305/HKDF (age encryption) for backups.
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // C shims only: typed wrappers for variadic C calls. No Swift code outside OpsCore sees these.
@@ -37,12 +39,14 @@ let package = Package(
                 // CArchive joins when the archive code does (backup issue): linking libarchive pulls in
                 // libxml2 and ICU, which every tool would pay for at start-up, health-check included.
                 "Shell", "CCurl",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // One library per job.
         .target(name: "Health", dependencies: ["OpsCore", "Shell", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Deploy", dependencies: ["OpsCore", "Shell", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Backup", dependencies: ["OpsCore", "Shell", .product(name: "Logging", package: "swift-log")]),
 
         // Argument parsing for every tool, thin: parse, call a library, map errors to exit codes.
         .target(
@@ -65,6 +69,7 @@ let package = Package(
         .testTarget(name: "OpsCoreTests", dependencies: ["OpsCore", "Shell", "TestSupport", "CArchive"]),
         .testTarget(name: "HealthTests", dependencies: ["Health", "OpsCore", "TestSupport"]),
         .testTarget(name: "DeployTests", dependencies: ["Deploy", "OpsCore", "Shell", "TestSupport"]),
+        .testTarget(name: "BackupTests", dependencies: ["Backup", "OpsCore", "Shell", "TestSupport"]),
         // Drive the built executable against real servers; depends on `opskit` so it is built first.
         .testTarget(name: "IntegrationTests", dependencies: ["opskit", "OpsCore", "Shell", "TestSupport"]),
     ],
