@@ -26,24 +26,8 @@ public final class MotoS3: Sendable {
 
     private init(directory: String) async throws {
         self.directory = directory
-        let result = try await Subprocess.run(
-            .path(FilePath(Self.script)),
-            arguments: ["start", directory, "--owner", String(getpid())],
-            output: .string(limit: 64 * 1024),
-            error: .string(limit: 64 * 1024)
-        )
-        guard result.terminationStatus.isSuccess else {
-            throw TestSupportError("moto start failed (\(result.terminationStatus)): \(result.standardError)")
-        }
-        var values: [String: String] = [:]
-        for line in result.standardOutput.split(separator: "\n") {
-            guard let eq = line.firstIndex(of: "=") else { continue }
-            values[String(line[..<eq])] = String(line[line.index(after: eq)...])
-        }
-        func value(_ key: String) throws -> String {
-            guard let v = values[key] else { throw TestSupportError("moto did not report \(key)") }
-            return v
-        }
+        let service = try await ServiceScript.start(Self.script, name: "moto", directory: directory)
+        let value = service.value
         endpoint = try value("S3_ENDPOINT")
         accessKeyID = try value("AWS_ACCESS_KEY_ID")
         secretAccessKey = try value("AWS_SECRET_ACCESS_KEY")
