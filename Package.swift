@@ -52,7 +52,7 @@ let package = Package(
         .target(
             name: "OpsKitCLI",
             dependencies: [
-                "Health", "Deploy", "OpsCore", "Shell",
+                "Health", "Deploy", "Backup", "OpsCore", "Shell",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -17,6 +17,8 @@ public enum OpsKitMain {
         "health-check": HealthCheckCommand.self,
         "deploy": DeployCommand.self,
         "rollback": RollbackCommand.self,
+        "backup-db": BackupCommand.self,
+        "restore": RestoreCommand.self,
     ]
 
     public static func main(arguments: [String]) async {
