@@ -61,4 +61,13 @@ import Testing
     @Test func emptyFileIsEmptyMapping() throws {
         #expect(try YAMLSubset.parse("# nothing\n\n") == .object([:]))
     }
+
+    @Test func readsOneLevelFlowMappings() throws {
+        let value = try YAMLSubset.parse("keep: {daily: 7, weekly: '4', note: \"a, b\"}\nempty: {}\n")
+        #expect(value["keep"] == .object(["daily": .string("7"), "weekly": .string("4"), "note": .string("a, b")]))
+        #expect(value["empty"] == .object([:]))
+        #expect(throws: ConfigError.self) { try YAMLSubset.parse("keep: {daily 7}") }
+        #expect(throws: ConfigError.self) { try YAMLSubset.parse("keep: {a: 1, a: 2}") }
+        #expect(throws: ConfigError.self) { try YAMLSubset.parse("keep: {a: [1]}") }
+    }
 }

@@ -165,10 +165,7 @@ public enum YAMLSubset {
             case "|", ">":
                 throw .syntax(file: file, line: line, "multi-line scalars (| and >) are not supported; use a quoted string")
             case "{":
-                guard text.drop(while: { $0 == "{" || $0 == " " }) == "}" else {
-                    throw .syntax(file: file, line: line, "flow mappings ({…}) are not supported; use an indented block")
-                }
-                return .object([:])
+                return try flowMapping(text, line: line)
             case "[":
                 return try flowList(text, line: line)
             default:
@@ -179,8 +176,27 @@ public enum YAMLSubset {
 
         func flowList(_ text: String, line: Int) throws(ConfigError) -> JSONValue {
             guard text.hasSuffix("]") else { throw .syntax(file: file, line: line, "unterminated list: missing `]`") }
+            return .array(try flowItems(text, line: line).map { item throws(ConfigError) in .string(try unquote(item, line: line)) })
+        }
+
+        /// `{daily: 7, weekly: 4}`: scalar values only, one level.
+        func flowMapping(_ text: String, line: Int) throws(ConfigError) -> JSONValue {
+            guard text.hasSuffix("}") else { throw .syntax(file: file, line: line, "unterminated mapping: missing `}`") }
+            var object: [String: JSONValue] = [:]
+            for item in try flowItems(text, line: line) {
+                guard let (key, value) = splitEntry(item) else {
+                    throw .syntax(file: file, line: line, "`\(item)` in {…} is not `key: value`")
+                }
+                guard object[key] == nil else { throw .syntax(file: file, line: line, "duplicate key `\(key)`") }
+                object[key] = value.isEmpty ? .null : .string(try unquote(value.trimmingSpaces(), line: line))
+            }
+            return .object(object)
+        }
+
+        /// The comma-separated items between the brackets, trimmed, quotes kept.
+        func flowItems(_ text: String, line: Int) throws(ConfigError) -> [String] {
             let inner = text.dropFirst().dropLast()
-            var items: [JSONValue] = []
+            var items: [String] = []
             var current = ""
             var quote: Character?
             for c in inner {
@@ -191,7 +207,7 @@ public enum YAMLSubset {
                     quote = c
                     current.append(c)
                 } else if c == "," {
-                    items.append(.string(try unquote(current.trimmingSpaces(), line: line)))
+                    items.append(current.trimmingSpaces())
                     current = ""
                 } else if c == "[" || c == "{" {
                     throw .syntax(file: file, line: line, "nested flow collections are not supported")
@@ -200,8 +216,8 @@ public enum YAMLSubset {
                 }
             }
             let last = current.trimmingSpaces()
-            if !last.isEmpty || !items.isEmpty { items.append(.string(try unquote(last, line: line))) }
-            return .array(items)
+            if !last.isEmpty || !items.isEmpty { items.append(last) }
+            return items
         }
 
         func unquote(_ text: String, line: Int) throws(ConfigError) -> String {
