@@ -43,6 +43,8 @@ public final class StreamingProcess: @unchecked Sendable {
     /// With ``Output/capture(limit:)``: the drain and its limit.
     private let stdoutDrain: Drain?
     private var termination: Termination?
+    /// Set once the child is reaped, for ``kill()`` on other threads.
+    private let reaped = Atomic<Bool>(false)
 
     /// How much of stderr is kept for the error message.
     static let stderrTailBytes = 64 << 10
@@ -223,6 +225,8 @@ public final class StreamingProcess: @unchecked Sendable {
 
     /// Kills the child's whole process group (SIGKILL); ``wait()`` still has to reap it. Safe from any thread.
     public func kill() {
+        // Once reaped the pid may belong to someone else.
+        guard !reaped.load(ordering: .acquiring) else { return }
         ProcessGroup.signal(processID, SIGKILL)
     }
 
@@ -268,6 +272,7 @@ public final class StreamingProcess: @unchecked Sendable {
         while waitpid(processID, &status, 0) < 0 {
             if errno != EINTR { return .exited(-1) }
         }
+        reaped.store(true, ordering: .releasing)
         // WIFEXITED / WTERMSIG are macros Swift cannot import.
         let signal = status & 0x7f
         return signal == 0 ? .exited((status >> 8) & 0xff) : .signaled(signal)

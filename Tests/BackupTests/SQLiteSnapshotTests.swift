@@ -125,6 +125,41 @@ import Testing
         #expect(SQLiteError.busy(path: db, seconds: 0.5).description.contains("stayed locked for 0.5s"))
     }
 
+    /// A writer killed mid-transaction leaves a hot journal; a read-only snapshot must neither roll it back
+    /// (that would write the source) nor copy the half-written pages: it says what to do instead.
+    @Test func aHotJournalFromACrashedWriterIsExplained() async throws {
+        let dir = try TempDirectory(prefix: "opskit-sqlite")
+        defer { dir.remove() }
+        let db = dir.file("crashed.db"), snapshot = dir.file("snapshot.db")
+        try await sqlite(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1);")
+        let writer = try StreamingProcess.spawn(
+            Command("python3", "-c", """
+                import sqlite3, sys, time
+                db = sqlite3.connect(sys.argv[1], isolation_level=None)
+                db.execute("PRAGMA cache_size=5")  # spill to the file (journal first) long before COMMIT
+                db.execute("BEGIN")
+                for i in range(5000):
+                    db.execute("INSERT INTO t VALUES (randomblob(300))")
+                print("spilled", flush=True)
+                time.sleep(60)
+                """, db))
+        #expect(try readLine(writer) == "spilled")
+        writer.kill()
+        _ = try? writer.wait()
+        #expect(access(db + "-journal", F_OK) == 0)
+
+        let error = try #require(throws: SQLiteError.self) { try SQLiteDatabase.snapshot(of: db, to: snapshot) }
+        guard case .failed(let path, _, let message) = error else { Issue.record("unexpected \(error)"); return }
+        #expect(path == db && message.contains("hot journal"))
+        #expect(!error.description.contains("\n"))
+        #expect(access(snapshot, F_OK) != 0)
+        #expect(access(db + "-journal", F_OK) == 0)
+        // Once a read-write connection has recovered, the snapshot works and holds the committed row only.
+        #expect(try await sqlite(db, "SELECT count(*) FROM t;") == "1")
+        try SQLiteDatabase.snapshot(of: db, to: snapshot)
+        #expect(try await sqlite(snapshot, "SELECT count(*) FROM t;", readOnly: true) == "1")
+    }
+
     @Test func aMissingDatabaseIsReportedAndNothingIsCreated() throws {
         let dir = try TempDirectory(prefix: "opskit-sqlite")
         defer { dir.remove() }

@@ -199,9 +199,17 @@ private final class SQLiteConnection {
 
         func asSQLiteError(path: String) -> SQLiteError {
             switch code & 0xff {
-            case SQLITE_NOTADB: .notADatabase(path: path)
-            case SQLITE_CANTOPEN, SQLITE_PERM, SQLITE_AUTH: .unreadable(path: path, reason: message)
-            default: .failed(path: path, operation: operation, message: message)
+            case SQLITE_NOTADB: return .notADatabase(path: path)
+            case SQLITE_CANTOPEN, SQLITE_PERM, SQLITE_AUTH: return .unreadable(path: path, reason: message)
+            case SQLITE_READONLY where access(path + "-journal", F_OK) == 0:
+                // SQLITE_READONLY_ROLLBACK: a writer died mid-transaction; its journal must be rolled back, and a
+                // read-only connection may not. The next read-write open (the application's) does it.
+                return .failed(
+                    path: path, operation: operation,
+                    message: "a writer crashed mid-transaction and left a hot journal (\(path)-journal) that only a"
+                        + " read-write connection may roll back — start the application (or run sqlite3 on the file"
+                        + " once) so it recovers, then back up again")
+            default: return .failed(path: path, operation: operation, message: message)
             }
         }
     }
