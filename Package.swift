@@ -19,7 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
-        // C shims only: typed wrappers for variadic C calls. No Swift code outside OpsCore sees these.
+        // C shims only: typed wrappers for variadic C calls. Only OpsCore (curl, libarchive) and Backup (SQLite) import them.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         // SQLite's online backup API, for consistent snapshots of live databases (backup-db).
