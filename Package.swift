@@ -19,9 +19,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
-        // C shims only: typed wrappers for variadic C calls. No Swift code outside OpsCore sees these.
+        // C shims only: typed wrappers for variadic C calls. Only OpsCore (curl, libarchive) and Backup (SQLite) import them.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        // SQLite's online backup API, for consistent snapshots of live databases (backup-db).
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 
         // The tiny helper library: processes, pipes, retry, ssh, prompt, log, lock, atomic files.
         .target(
@@ -46,7 +48,7 @@ let package = Package(
         // One library per job.
         .target(name: "Health", dependencies: ["OpsCore", "Shell", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Deploy", dependencies: ["OpsCore", "Shell", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "Backup", dependencies: ["OpsCore", "Shell", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Backup", dependencies: ["OpsCore", "Shell", "CSQLite", .product(name: "Logging", package: "swift-log")]),
 
         // Argument parsing for every tool, thin: parse, call a library, map errors to exit codes.
         .target(
