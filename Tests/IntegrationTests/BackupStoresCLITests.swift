@@ -59,7 +59,7 @@ import TestSupport
     @Test func postgresIsDumpedStreamedAndRestoredInOneTransaction() async throws {
         let pg = try await PostgresServer.shared
         let database = try await pg.createDatabase()
-        try await pg.psql(database, """
+        try await pg.psql(database: database, """
             CREATE TABLE orders(id serial PRIMARY KEY, item text, qty int);
             INSERT INTO orders(item, qty) SELECT 'item ' || g, g % 7 FROM generate_series(1, 20000) g;
             """)
@@ -70,10 +70,12 @@ import TestSupport
         #expect(backup.exitCode == 0, "\(backup.stderr)")
         #expect(!backup.stdout.contains(pg.password) && !backup.stderr.contains(pg.password))
 
-        try await pg.psql(database, "DELETE FROM orders WHERE id > 100; UPDATE orders SET qty = -1;")
-        let restore = try await f.run("restore", "latest", "--yes", "--no-safety-backup")
+        try await pg.psql(database: database, "DELETE FROM orders WHERE id > 100; UPDATE orders SET qty = -1;")
+        // The manifest keeps no password: restore takes it from PGPASSWORD (or ~/.pgpass, or opskit.yml's URL).
+        let restore = try await f.run("restore", ["latest", "--yes", "--no-safety-backup"],
+                                      environment: ["PGPASSWORD": pg.password])
         #expect(restore.exitCode == 0, "\(restore.stderr)")
-        let count = try await pg.psql(database, "SELECT count(*), sum(qty) FROM orders;")
+        let count = try await pg.psql(database: database, "SELECT count(*), sum(qty) FROM orders;")
         #expect(count.contains("20000"), "\(count)")
 
         // Restored elsewhere, the dump is one file pg_restore reads.

@@ -243,7 +243,9 @@ public struct RestoreJob: Sendable {
             if let configured {
                 source = configured
             } else {
-                do { source = try BackupSource(parsing: recorded.location) } catch {
+                // The manifest keeps no password (`user:***@`): the tools then take PGPASSWORD or ~/.pgpass.
+                let location = recorded.location.replacing(":\(Redactor.mask)@", with: "@")
+                do { source = try BackupSource(parsing: location) } catch {
                     throw BackupError.unsupported("backup \(manifest.id) lists a source this opskit cannot read: \(recorded.location)")
                 }
             }
