@@ -1,4 +1,9 @@
 import Logging
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// How often and how patiently ``retry(_:environment:logger:what:isTransient:operation:)`` tries again.
 ///
@@ -58,7 +63,7 @@ public struct RetryPolicy: Sendable {
         return overflow2 ? (seconds < 0 ? .min : .max) : sum
     }
 
-    // Repeated multiplication: avoids pulling libm's pow into a module that otherwise needs no Glibc.
+    // Repeated multiplication: exact for the small exponents used here, and it stops once it saturates.
     private func pow(_ x: Double, exponent n: Int) -> Double {
         var result = 1.0
         for _ in 0..<n {
@@ -130,7 +135,6 @@ func retry<T: Sendable>(
     isTransient: @Sendable (any Error) -> Bool,
     operation: (_ attempt: Int) async throws -> T
 ) async throws -> T {
-    let maxAttempts = max(1, policy.maxAttempts)
     let start = environment.now()
     var attempt = 1
     while true {
@@ -139,14 +143,77 @@ func retry<T: Sendable>(
         } catch {
             // A cancelled task wants to stop, not to wait out a backoff.
             guard !Task.isCancelled, !(error is CancellationError) else { throw error }
-            guard attempt < maxAttempts, isTransient(error) else { throw error }
-            let delay = policy.delay(beforeRetry: attempt, using: &rng)
-            if let budget = policy.maxElapsed, environment.now() - start + delay > budget { throw error }
-            logger?.warning("\(Redactor.redact("retrying \(what) in \(formatSeconds(delay)) (attempt \(attempt + 1)\(maxAttempts == Int.max ? "" : "/\(maxAttempts)")): \(error)"))")
+            guard let delay = policy.nextDelay(after: attempt, failedWith: error, elapsed: environment.now() - start,
+                                               isTransient: isTransient, logger: logger, what: what, rng: &rng)
+            else { throw error }
             try await environment.sleep(delay)
             attempt += 1
         }
     }
+}
+
+/// The clock and sleep of ``retryBlocking(_:environment:logger:what:isTransient:operation:)``.
+public struct BlockingRetryEnvironment: Sendable {
+    public var now: @Sendable () -> ContinuousClock.Instant
+    public var sleep: @Sendable (Duration) -> Void
+
+    public init(now: @escaping @Sendable () -> ContinuousClock.Instant, sleep: @escaping @Sendable (Duration) -> Void) {
+        self.now = now
+        self.sleep = sleep
+    }
+
+    /// The real continuous clock; the sleep blocks the calling thread (nanosleep).
+    public static let live = BlockingRetryEnvironment(now: { ContinuousClock.now }, sleep: { sleepBlocking($0) })
+}
+
+/// ``retry(_:environment:logger:what:isTransient:operation:)`` for code on threads of its own (the backup
+/// pipeline's store uploads): the same policy, log line and rules, but the waits block the calling thread.
+/// Never call it from a Swift concurrency task.
+public func retryBlocking<T>(
+    _ policy: RetryPolicy,
+    environment: BlockingRetryEnvironment = .live,
+    logger: Logger? = nil,
+    what: String,
+    isTransient: (any Error) -> Bool,
+    operation: (_ attempt: Int) throws -> T
+) throws -> T {
+    var rng = SystemRandomNumberGenerator()
+    let start = environment.now()
+    var attempt = 1
+    while true {
+        do {
+            return try operation(attempt)
+        } catch {
+            guard let delay = policy.nextDelay(after: attempt, failedWith: error, elapsed: environment.now() - start,
+                                               isTransient: isTransient, logger: logger, what: what, rng: &rng)
+            else { throw error }
+            environment.sleep(delay)
+            attempt += 1
+        }
+    }
+}
+
+extension RetryPolicy {
+    /// After attempt `attempt` failed: the delay before the next one (logging the retry line), or nil when
+    /// the error is not transient, the attempts are used up, or the wait would overrun `maxElapsed`.
+    func nextDelay(after attempt: Int, failedWith error: any Error, elapsed: Duration,
+                   isTransient: (any Error) -> Bool, logger: Logger?, what: String,
+                   rng: inout some RandomNumberGenerator) -> Duration? {
+        let maxAttempts = max(1, self.maxAttempts)
+        guard attempt < maxAttempts, isTransient(error) else { return nil }
+        let delay = delay(beforeRetry: attempt, using: &rng)
+        if let budget = maxElapsed, elapsed + delay > budget { return nil }
+        logger?.warning("\(Redactor.redact("retrying \(what) in \(formatSeconds(delay)) (attempt \(attempt + 1)\(maxAttempts == Int.max ? "" : "/\(maxAttempts)")): \(error)"))")
+        return delay
+    }
+}
+
+/// Blocks the calling thread for `duration` (resuming after signals until the time has passed).
+func sleepBlocking(_ duration: Duration) {
+    let nanos = max(0, RetryPolicy.nanoseconds(duration))
+    var request = timespec(tv_sec: Int(nanos / 1_000_000_000), tv_nsec: Int(nanos % 1_000_000_000))
+    var remaining = timespec()
+    while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
 }
 
 /// `0.4s`, `1.25s`, `10s`: millisecond precision, trailing zeros dropped.

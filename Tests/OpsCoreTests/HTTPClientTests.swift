@@ -125,6 +125,32 @@ import TestSupport
         #expect(response.body.isEmpty)
     }
 
+    @Test func headOfALargeResourceIsNotMeasuredAgainstTheBodyLimit() async throws {
+        let fixture = try await HTTPFixture.shared
+        // /big is 10 MiB; a HEAD reply announces that length but carries no body.
+        let request = HTTPRequest(url: fixture.http + "/big", method: "HEAD", maxResponseBytes: 1024)
+        let response = try await client.send(request)
+        #expect(response.status == 200)
+        #expect(response.header("Content-Length") == String(10 * 1024 * 1024))
+        await #expect(throws: HTTPError.responseTooLarge(limit: 1024)) {
+            try await client.send(HTTPRequest(url: fixture.http + "/big", maxResponseBytes: 1024))
+        }
+    }
+
+    @Test func sendBlockingRunsOnTheCallingThread() async throws {
+        let fixture = try await HTTPFixture.shared
+        let client = self.client
+        let url = fixture.http + "/echo"
+        // On a thread of its own, as the backup pipeline calls it.
+        let response = try await onThread { try client.sendBlocking(HTTPRequest(url: url, method: "POST", body: .text("blocking"))) }
+        #expect(response.status == 200)
+        #expect(response.bodyText == "blocking")
+        let streamed = BytesCollector()
+        _ = try await onThread { try client.sendBlocking(HTTPRequest(url: url, method: "POST", body: .text("chunks")), onBody: streamed.append) }
+        #expect(streamed.text == "chunks")
+        await #expect(throws: HTTPError.self) { try await onThread { try client.sendBlocking(HTTPRequest(url: "http://127.0.0.1:1/")) } }
+    }
+
     @Test(arguments: ["", "not a url", "127.0.0.1:8080/health", "ftp://example.com/x", "file:///etc/passwd",
                       "http://", "http:///path", "http://exa mple.com/"])
     func invalidURLIsRejected(url: String) async {
@@ -158,4 +184,11 @@ import TestSupport
         let request = HTTPRequest(url: "http://opskit-test.invalid/health", connectTimeout: .seconds(5))
         await #expect(throws: HTTPError.couldNotResolve(host: "opskit-test.invalid")) { try await client.send(request) }
     }
+}
+
+/// Collects streamed body chunks from the transfer's thread.
+private final class BytesCollector: Sendable {
+    private let bytes = Mutex<[UInt8]>([])
+    @Sendable func append(_ chunk: [UInt8]) { bytes.withLock { $0 += chunk } }
+    var text: String { String(decoding: bytes.withLock { $0 }, as: UTF8.self) }
 }

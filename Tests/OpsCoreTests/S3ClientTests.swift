@@ -76,6 +76,41 @@ import TestSupport
         #expect(message == "S3 rejected the request signature: check AWS_SECRET_ACCESS_KEY")
         #expect(!message.contains(secret))
         #expect(!message.contains(moto.secretAccessKey))
+        // A HEAD's 403 has no body; the client asks a GET for the reason.
+        await #expect(throws: StoreError.signatureMismatch) { try await s3.headObject(bucket: "opskit-any", key: "k") }
+        await #expect(throws: StoreError.signatureMismatch) {
+            try await onThread { try s3.blocking.headObject(bucket: "opskit-any", key: "k") }
+        }
+    }
+
+    @Test func rangedGetsMultipartListingAndTheBlockingAPI() async throws {
+        let moto = try await MotoS3.shared
+        let s3 = Self.client(moto)
+        let bucket = try await Self.freshBucket(s3)
+        let bytes = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        // The blocking calls, as the backup pipeline makes them from a thread of its own.
+        let blocking = s3.blocking
+        let (head, range, tail, listed) = try await onThread {
+            try blocking.putObject(bucket: bucket, key: "obj", bytes: bytes)
+            return (try blocking.headObject(bucket: bucket, key: "obj"),
+                    try blocking.getObject(bucket: bucket, key: "obj", range: 10...19),
+                    try blocking.getObject(bucket: bucket, key: "obj", range: 990...1999),
+                    try blocking.listObjects(bucket: bucket).map(\.key))
+        }
+        #expect(head == 1000)
+        #expect(range == Array(bytes[10...19]))
+        #expect(tail == Array(bytes[990...]))  // a range past the end gives what there is
+        #expect(listed == ["obj"])
+        #expect(try await s3.getObject(bucket: bucket, key: "obj", range: 0...0) == [bytes[0]])
+
+        let first = try await s3.createMultipartUpload(bucket: bucket, key: "up-a")
+        let second = try await s3.createMultipartUpload(bucket: bucket, key: "up-b")
+        _ = try await s3.createMultipartUpload(bucket: bucket, key: "other")
+        let uploads = try await s3.listMultipartUploads(bucket: bucket, prefix: "up-")
+        #expect(uploads.sorted { $0.key < $1.key } == [S3MultipartUpload(key: "up-a", uploadID: first),
+                                                        S3MultipartUpload(key: "up-b", uploadID: second)])
+        try await onThread { try blocking.abortMultipartUpload(bucket: bucket, key: "up-a", uploadID: first) }
+        #expect(try await onThread { try blocking.listMultipartUploads(bucket: bucket, prefix: "up-") }.map(\.key) == ["up-b"])
     }
 
     @Test func missingBucketIsNoSuchBucket() async throws {

@@ -105,6 +105,18 @@ import Testing
             == "continuation-token=a%2Fb%2Bc%3D&list-type=2")
     }
 
+    /// The suite's post-sts-header-before: a session token is sent as x-amz-security-token, and signed.
+    @Test func sessionTokenIsSignedAsSecurityTokenHeader() {
+        let token = "AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAeMicRXmxfpSPfIeoIYRqTflfKD8YUuwthAx7mSEI/qkPpKPi/kMcGdQrmGdeehM4IC1NtBmUpp2wUE8phUZampKsburEDy0KPkyQDYwT7WZ0wq5VSXDvp75YU9HFvlRd8Tx6q6fE8YQcHNVXAkiY9q6d+xo0rKwT38xVqr7ZD0u0iPPkUL64lIZbqBAz+scqKmlzm8FDrypNC9Yjc8fPOLn9FX9KSYvKTr4rvx3iSIlTJabIQwj2ICCR/oLxBA=="
+        var signer = Self.suiteSigner
+        signer.credentials.sessionToken = token
+        let signed = signer.sign(method: "POST", path: "/", headers: [(name: "Host", value: "example.amazonaws.com")],
+                                 payloadHash: SigV4.emptyPayloadHash, date: Self.suiteDate, contentHashHeader: false)
+        #expect(signed.signature == "85d96828115b5dc0cfc3bd16ad9e210dd772bbebba041836c64533a82be05ead")
+        #expect(signed.headers.contains { $0.name == "x-amz-security-token" && $0.value == token })
+        #expect(!"\(signer.credentials)".contains(token))
+    }
+
     @Test func descriptionsHideTheSecretAndSignature() {
         let signed = Self.docSigner.sign(method: "GET", path: "/", headers: [Self.docHost],
                                          payloadHash: SigV4.unsignedPayload, date: Self.docDate)

@@ -17,6 +17,13 @@ final class FakeClock: Sendable {
             sleep: { d in self.sleeps.append(d); self.advance(d) }
         )
     }
+
+    var blockingEnvironment: BlockingRetryEnvironment {
+        BlockingRetryEnvironment(
+            now: { self.start + self.offset.withLock { $0 } },
+            sleep: { d in self.sleeps.append(d); self.advance(d) }
+        )
+    }
 }
 
 struct Flaky: Error, Equatable, CustomStringConvertible {
@@ -189,6 +196,71 @@ struct Fatal: Error, Equatable {}
         await #expect(throws: (any Error).self) { try await task.value }
         #expect(attempts.values == [1])
         #expect(ContinuousClock.now - cancelledAt < .seconds(5))
+    }
+
+    // MARK: retryBlocking
+
+    @Test func blockingRetriesTransientFailuresWithThePolicyDelays() throws {
+        let clock = FakeClock()
+        let attempts = Recorder<Int>()
+        let lines = Recorder<String>()
+        let logger = Logger(label: "test") { _ in OpsLogHandler(tool: "backup", format: .human, color: false, sink: lines.append) }
+        let policy = RetryPolicy(maxAttempts: 5, initialDelay: .milliseconds(100), jitter: false)
+        let value = try retryBlocking(policy, environment: clock.blockingEnvironment, logger: logger, what: "part 2",
+                                      isTransient: { $0 is Flaky }) { attempt in
+            attempts.append(attempt)
+            if attempt < 3 { throw Flaky(attempt: attempt) }
+            return "ok"
+        }
+        #expect(value == "ok")
+        #expect(attempts.values == [1, 2, 3])
+        #expect(clock.sleeps.values == [.milliseconds(100), .milliseconds(200)])
+        #expect(lines.values == [
+            "backup: warning: retrying part 2 in 0.1s (attempt 2/5): flaky failure #1\n",
+            "backup: warning: retrying part 2 in 0.2s (attempt 3/5): flaky failure #2\n",
+        ])
+    }
+
+    @Test func blockingRethrowsNonTransientAtOnceAndTheLastErrorWhenAttemptsRunOut() {
+        let clock = FakeClock()
+        let attempts = Recorder<Int>()
+        #expect(throws: Fatal()) {
+            try retryBlocking(RetryPolicy(maxAttempts: 5), environment: clock.blockingEnvironment, what: "x",
+                              isTransient: { $0 is Flaky }) { attempt -> Int in
+                attempts.append(attempt)
+                throw Fatal()
+            }
+        }
+        #expect(attempts.values == [1])
+        #expect(clock.sleeps.values.isEmpty)
+        #expect(throws: Flaky(attempt: 3)) {
+            try retryBlocking(RetryPolicy(maxAttempts: 3, initialDelay: .milliseconds(10), jitter: false),
+                              environment: clock.blockingEnvironment, what: "x",
+                              isTransient: { _ in true }) { attempt -> Int in throw Flaky(attempt: attempt) }
+        }
+        #expect(clock.sleeps.values == [.milliseconds(10), .milliseconds(20)])
+    }
+
+    @Test func blockingRespectsTheElapsedBudget() {
+        let clock = FakeClock()
+        let policy = RetryPolicy(maxAttempts: 100, maxElapsed: .seconds(1), initialDelay: .milliseconds(300), maxDelay: .seconds(60), jitter: false)
+        #expect(throws: Flaky(attempt: 3)) {
+            try retryBlocking(policy, environment: clock.blockingEnvironment, what: "x",
+                              isTransient: { _ in true }) { attempt -> Int in throw Flaky(attempt: attempt) }
+        }
+        #expect(clock.sleeps.values == [.milliseconds(300), .milliseconds(600)])
+    }
+
+    @Test func blockingLiveSleepWaitsOnTheThread() throws {
+        let attempts = Recorder<Int>()
+        let value = try retryBlocking(RetryPolicy(maxAttempts: 3, initialDelay: .milliseconds(1), jitter: false),
+                                      what: "x", isTransient: { _ in true }) { attempt in
+            attempts.append(attempt)
+            if attempt == 1 { throw Flaky(attempt: attempt) }
+            return attempt
+        }
+        #expect(value == 2)
+        #expect(attempts.values == [1, 2])
     }
 
     @Test func formatsSecondsForHumans() {

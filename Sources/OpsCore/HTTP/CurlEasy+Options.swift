@@ -92,7 +92,9 @@ extension CurlEasy {
             TransferState.from(context)?.shouldAbort() ?? 1
         })
         try check(opskit_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, context))
-        if request.maxResponseBytes >= 0 && !state.streamsBody {
+        // A HEAD reply has no body: its Content-Length describes the resource (a 12 MiB object) and must not
+        // be measured against the limit, which curl would otherwise do before the transfer.
+        if request.maxResponseBytes >= 0 && !state.streamsBody && request.method.uppercased() != "HEAD" {
             // Fails before reading a byte when Content-Length already says too much.
             try check(opskit_curl_setopt_off(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(request.maxResponseBytes)))
         }

@@ -22,6 +22,19 @@ public final class HTTPClient: Sendable {
         try await transfer(request, onBody: onBody)
     }
 
+    /// Sends `request` on the calling thread, which it blocks until the transfer ends, and buffers the body
+    /// up to `request.maxResponseBytes`. For code that runs on threads of its own (the backup pipeline);
+    /// never call it from a Swift concurrency task, whose few threads it would hold.
+    public func sendBlocking(_ request: HTTPRequest) throws -> HTTPResponse {
+        try CurlEasy.perform(request, onBody: nil, cancellation: CancellationFlag())
+    }
+
+    /// `sendBlocking(_:)` handing the body to `onBody` chunk by chunk, on the calling thread; the returned
+    /// response's `body` is empty. An error thrown by `onBody` stops the transfer and is rethrown.
+    public func sendBlocking(_ request: HTTPRequest, onBody: @escaping @Sendable ([UInt8]) throws -> Void) throws -> HTTPResponse {
+        try CurlEasy.perform(request, onBody: onBody, cancellation: CancellationFlag())
+    }
+
     private func transfer(
         _ request: HTTPRequest,
         onBody: (@Sendable ([UInt8]) throws -> Void)?

@@ -6,17 +6,22 @@ import Glibc
 import Musl
 #endif
 
-/// An access key pair. The secret never shows in `description`.
+/// An access key pair, and the session token of temporary credentials. Neither secret shows in `description`.
 public struct AWSCredentials: Sendable, CustomStringConvertible {
     public var accessKeyID: String
     public var secretAccessKey: String
+    /// `AWS_SESSION_TOKEN` of temporary (STS) credentials; sent, signed, as `x-amz-security-token`.
+    public var sessionToken: String?
 
-    public init(accessKeyID: String, secretAccessKey: String) {
+    public init(accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil) {
         self.accessKeyID = accessKeyID
         self.secretAccessKey = secretAccessKey
+        self.sessionToken = sessionToken
     }
 
-    public var description: String { "access key \(accessKeyID) (secret hidden)" }
+    public var description: String {
+        "access key \(accessKeyID) (secret hidden\(sessionToken == nil ? "" : ", session token hidden"))"
+    }
 }
 
 /// AWS Signature Version 4 for the `Authorization` header.
@@ -41,7 +46,8 @@ public struct SigV4: Sendable {
 
     /// What signing produced: the headers to add, and the intermediate texts for tests.
     public struct Signed: Sendable, CustomStringConvertible {
-        /// `x-amz-date`, `x-amz-content-sha256` (when asked for) and `Authorization`, to add to the request.
+        /// `x-amz-date`, `x-amz-content-sha256` (when asked for), `x-amz-security-token` (with a session
+        /// token) and `Authorization`, to add to the request.
         public var headers: [(name: String, value: String)]
         public var canonicalRequest: String
         public var stringToSign: String
@@ -68,6 +74,7 @@ public struct SigV4: Sendable {
         var all = headers
         all.append((name: "x-amz-date", value: amzDate))
         if contentHashHeader { all.append((name: "x-amz-content-sha256", value: payloadHash)) }
+        if let token = credentials.sessionToken { all.append((name: "x-amz-security-token", value: token)) }
 
         // Same-named headers join with commas in the order given; names sort as lowercase bytes.
         var merged: [String: [String]] = [:]
@@ -95,6 +102,7 @@ public struct SigV4: Sendable {
 
         var out: [(name: String, value: String)] = [(name: "x-amz-date", value: amzDate)]
         if contentHashHeader { out.append((name: "x-amz-content-sha256", value: payloadHash)) }
+        if let token = credentials.sessionToken { out.append((name: "x-amz-security-token", value: token)) }
         out.append((name: "Authorization", value: authorization))
         return Signed(headers: out, canonicalRequest: canonicalRequest, stringToSign: stringToSign, signature: signature)
     }

@@ -19,6 +19,18 @@ public enum StoreError: Error, Sendable, CustomStringConvertible, Equatable {
     /// A reply this client cannot read.
     case invalidResponse(String)
 
+    /// Whether trying again may succeed: the store's own failures (5xx), throttling and request timeouts.
+    /// A wrong signature, key, permission, bucket or upload stays wrong however often it is sent.
+    public var isTransient: Bool {
+        switch self {
+        case .rejected(let status, let code, _):
+            status >= 500 || ["RequestTimeout", "SlowDown", "InternalError", "ServiceUnavailable"].contains(code)
+        case .signatureMismatch, .unknownAccessKey, .accessDenied, .noSuchBucket, .noSuchKey, .noSuchUpload,
+             .clockSkew, .invalidResponse:
+            false
+        }
+    }
+
     public var description: String {
         switch self {
         case .signatureMismatch:
