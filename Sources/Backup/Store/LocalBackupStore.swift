@@ -110,7 +110,7 @@ public final class LocalBackupStore: BackupStore {
                                            reason: "it has \(info.st_size) bytes, the manifest says \(manifest.sizeBytes)")
         }
         _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
-        return FileSource(fd: fd, path: objectPath)
+        return LocalObjectSource(fd: fd, path: objectPath)
     }
 
     public func delete(_ manifest: BackupManifest) throws {
@@ -338,7 +338,7 @@ final class LocalUpload: BackupUpload {
 }
 
 /// Reads an open file to its end; closes it when released.
-final class FileSource: ByteSource {
+final class LocalObjectSource: ByteSource {
     private let fd: Int32
     private let path: String
 
