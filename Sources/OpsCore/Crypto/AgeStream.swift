@@ -273,6 +273,9 @@ public final class AgeDecryptingSource: ByteSource {
 
     /// Tries every identity on every X25519 stanza; the header's shape is checked first, whoever it is for.
     private static func unwrap(_ header: AgeHeader, _ identities: [AgeIdentity]) throws -> SymmetricKey {
+        if header.stanzas.count > 1 && header.stanzas.contains(where: { $0.type == "scrypt" }) {
+            throw AgeError.malformedHeader("a scrypt (passphrase) stanza must be the only one")
+        }
         var candidates: [(AgeStanza, [UInt8])] = []
         for stanza in header.stanzas where stanza.type == X25519Stanza.type {
             candidates.append((stanza, try X25519Stanza.validate(stanza)))
