@@ -86,6 +86,7 @@ import Testing
 
     @Test func wrongIdentityFailsBeforeAnyPlaintext() throws {
         let file = try AgeTest.encrypt(AgeTest.random(1000), to: [alice.recipient])
+        #expect(AgeTest.decryptionError(file, with: []) == .noMatchingIdentity(recipients: [], files: []))
         let identities = try AgeIdentityFile.parse(bob.encoded + "\n", path: "/etc/opskit/backup.key")
         do {
             _ = try AgeDecryptingSource(source: BytesSource(file), identities: identities)
@@ -239,6 +240,7 @@ import Testing
             .invalidIdentity(file: nil, line: 1, reason: "r"), .unreadableIdentityFile(path: "p", reason: "r"),
             .noIdentities(file: "f"), .noRecipients, .noMatchingIdentity(recipients: ["age1x"], files: []),
             .noMatchingIdentity(recipients: ["a", "b", "c", "d"], files: ["f", "g"]),
+            .noMatchingIdentity(recipients: [], files: []),
             .unsupportedRecipients(["scrypt"]), .notAgeFile, .malformedHeader("m"), .headerMACMismatch,
             .truncated, .authenticationFailed(chunk: 2), .malformedPayload("m"), .trailingData,
         ]

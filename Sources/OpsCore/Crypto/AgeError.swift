@@ -43,6 +43,9 @@ public enum AgeError: Error, CustomStringConvertible, Equatable {
             return "\(file) holds no age identity (no AGE-SECRET-KEY-1… line): give the file that age-keygen wrote"
         case .noRecipients:
             return "no age recipient to encrypt to: give at least one age1… public key"
+        case .noMatchingIdentity(let recipients, _) where recipients.isEmpty:
+            return "no age identity was given to decrypt this backup: give the identity file (AGE-SECRET-KEY-1…) "
+                + "whose public key was given to --encrypt-to when it was made"
         case .noMatchingIdentity(let recipients, let files):
             let count = recipients.count == 1 ? "the identity" : "none of the \(recipients.count) identities"
             let from = files.isEmpty ? "" : " in " + files.joined(separator: ", ")

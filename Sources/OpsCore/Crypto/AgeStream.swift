@@ -42,14 +42,13 @@ public enum Age {
 ///
 /// The header and payload nonce are written to `next` by `init`. Plaintext is buffered into whole 64 KiB
 /// chunks (a full chunk waits until more data or `finish` says whether it is the last), so `next` sees one
-/// `write` of 64 KiB + 16 per chunk. Memory: two chunk buffers.
+/// `write` of 64 KiB + 16 per chunk. Memory: one chunk buffer, plus the sealed chunk while it is written.
 public final class AgeEncryptingSink: ByteSink {
     private let next: ByteSink
     private let key: SymmetricKey
     private var counter: UInt64 = 0
     private let plain: UnsafeMutableRawBufferPointer
     private var filled = 0
-    private let sealed: UnsafeMutableRawBufferPointer
     private var finished = false
 
     public init(recipients: [AgeRecipient], next: ByteSink) throws {
@@ -61,13 +60,11 @@ public final class AgeEncryptingSink: ByteSink {
         self.key = Age.payloadKey(fileKey: fileKey, nonce: nonce)
         self.next = next
         plain = .allocate(byteCount: Age.chunkSize, alignment: 16)
-        sealed = .allocate(byteCount: Age.sealedChunkSize, alignment: 16)
         try next.write(AgeHeader.encode(stanzas, fileKey: fileKey) + nonce)
     }
 
     deinit {
         plain.deallocate()
-        sealed.deallocate()
     }
 
     public func write(_ chunk: UnsafeRawBufferPointer) throws {
@@ -104,13 +101,13 @@ public final class AgeEncryptingSink: ByteSink {
 
     private func seal(_ chunk: UnsafeRawBufferPointer, last: Bool) throws {
         let box = try ChaChaPoly.seal(chunk, using: key, nonce: Age.chunkNonce(counter, last: last))
-        let count = box.ciphertext.count
-        box.ciphertext.withUnsafeBytes { sealed.copyMemory(from: $0) }
-        box.tag.withUnsafeBytes {
-            UnsafeMutableRawBufferPointer(rebasing: sealed[count..<count + Age.tagSize]).copyMemory(from: $0)
-        }
         counter += 1
-        try next.write(UnsafeRawBufferPointer(rebasing: sealed[..<(count + Age.tagSize)]))
+        // `combined` is nonce || ciphertext || tag (documented layout): written without the nonce, in one
+        // piece and without another copy (`ciphertext + tag` would concatenate into a new buffer).
+        try box.combined.withUnsafeBytes { combined in
+            precondition(combined.count == 12 + chunk.count + Age.tagSize)
+            try next.write(UnsafeRawBufferPointer(rebasing: combined[12...]))
+        }
     }
 }
 
@@ -128,9 +125,9 @@ public final class AgeDecryptingSource: ByteSource {
     /// (not the last) from a full chunk at the end of the file (the last).
     private let sealed: UnsafeMutableRawBufferPointer
     private var sealedCount = 0
-    private let plain: UnsafeMutableRawBufferPointer
-    private var plainStart = 0
-    private var plainEnd = 0
+    /// A decrypted chunk that did not fit the caller's buffer, served from `pendingOffset` on.
+    private var pending = Data()
+    private var pendingOffset = 0
     private var counter: UInt64 = 0
     private var sawFinal = false
     /// Once the stream proved bad, every later read fails the same way.
@@ -175,7 +172,6 @@ public final class AgeDecryptingSource: ByteSource {
         }
         key = Age.payloadKey(fileKey: fileKey, nonce: Array(rest[..<Age.nonceSize]))
         sealed = .allocate(byteCount: Age.sealedChunkSize + 1, alignment: 16)
-        plain = .allocate(byteCount: Age.chunkSize, alignment: 16)
         let leftover = rest[Age.nonceSize...]
         // The header was read 4 KiB at a time, so what came after it fits the chunk buffer.
         leftover.withUnsafeBytes { sealed.copyMemory(from: $0) }
@@ -184,13 +180,12 @@ public final class AgeDecryptingSource: ByteSource {
 
     deinit {
         sealed.deallocate()
-        plain.deallocate()
     }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         if let failure { throw failure }
         guard !buffer.isEmpty else { return 0 }
-        while plainStart == plainEnd {
+        while pendingOffset == pending.count {
             if sawFinal { return 0 }
             let chunk: Data
             do {
@@ -205,13 +200,14 @@ public final class AgeDecryptingSource: ByteSource {
                 if chunk.isEmpty { continue }
                 return chunk.count
             }
-            chunk.withUnsafeBytes { plain.copyMemory(from: $0) }
-            plainStart = 0
-            plainEnd = chunk.count
+            pending = chunk
+            pendingOffset = 0
         }
-        let count = min(buffer.count, plainEnd - plainStart)
-        buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: plain[plainStart..<plainStart + count]))
-        plainStart += count
+        let count = min(buffer.count, pending.count - pendingOffset)
+        pending.withUnsafeBytes { bytes in
+            buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[pendingOffset..<pendingOffset + count]))
+        }
+        pendingOffset += count
         return count
     }
 
