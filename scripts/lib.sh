@@ -41,4 +41,4 @@ BUILD_PACKAGES=(libcurl4-openssl-dev libarchive-dev libsqlite3-dev pkg-config bi
 # What the tests and the demo start or compare against. postgresql: the server scripts/services/postgres
 # starts (initdb, pg_ctl); postgresql-client: pg_dump/pg_restore/psql, which backup-db itself runs.
 TEST_PACKAGES=(nginx-light openssl curl openssh-server openssh-client procps docker.io docker-compose busybox-static zstd docker-registry python3 iproute2
-    sqlite3 postgresql-client postgresql age restic)
+    sqlite3 postgresql-client postgresql age)
