@@ -22,6 +22,7 @@ let package = Package(
         // C shims only: typed wrappers for variadic C calls. No Swift code outside OpsCore sees these.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
 
         // The tiny helper library: processes, pipes, retry, ssh, prompt, log, lock, atomic files.
         .target(
@@ -36,9 +37,9 @@ let package = Package(
         .target(
             name: "OpsCore",
             dependencies: [
-                // CArchive joins when the archive code does (backup issue): linking libarchive pulls in
-                // libxml2 and ICU, which every tool would pay for at start-up, health-check included.
-                "Shell", "CCurl",
+                // CArchive for the tar format (and gzip); CZstd for zstd, which we drive ourselves because
+                // Debian's libarchive compresses zstd on one thread. libarchive brings libxml2 and ICU along.
+                "Shell", "CCurl", "CArchive", "CZstd",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]

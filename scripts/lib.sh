@@ -36,7 +36,7 @@ ensure_apt() {
     fi
 }
 
-# What the build needs from Debian: the two C libraries we wrap, and pkg-config to find them.
-BUILD_PACKAGES=(libcurl4-openssl-dev libarchive-dev pkg-config binutils)
+# What the build needs from Debian: the three C libraries we wrap, and pkg-config to find them.
+BUILD_PACKAGES=(libcurl4-openssl-dev libarchive-dev libzstd-dev pkg-config binutils)
 # What the tests and the demo start or compare against.
 TEST_PACKAGES=(nginx-light openssl curl openssh-server openssh-client procps docker.io docker-compose busybox-static zstd docker-registry python3 iproute2)
