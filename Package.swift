@@ -19,11 +19,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
-        // C shims only: typed wrappers for variadic C calls. Only OpsCore (curl, libarchive) and Backup (SQLite) import them.
+        // C shims only: typed wrappers for variadic C calls. Only OpsCore (curl, libarchive, zstd) and Backup (SQLite) import them.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         // SQLite's online backup API, for consistent snapshots of live databases (backup-db).
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
 
         // The tiny helper library: processes, pipes, retry, ssh, prompt, log, lock, atomic files.
         .target(
@@ -38,9 +39,9 @@ let package = Package(
         .target(
             name: "OpsCore",
             dependencies: [
-                // CArchive joins when the archive code does (backup issue): linking libarchive pulls in
-                // libxml2 and ICU, which every tool would pay for at start-up, health-check included.
-                "Shell", "CCurl",
+                // CArchive for the tar format (and gzip); CZstd for zstd, which we drive ourselves because
+                // Debian's libarchive compresses zstd on one thread. libarchive brings libxml2 and ICU along.
+                "Shell", "CCurl", "CArchive", "CZstd",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -36,8 +36,8 @@ ensure_apt() {
     fi
 }
 
-# What the build needs from Debian: the C libraries we wrap (curl, libarchive, SQLite), and pkg-config to find them.
-BUILD_PACKAGES=(libcurl4-openssl-dev libarchive-dev libsqlite3-dev pkg-config binutils)
+# What the build needs from Debian: the C libraries we wrap (curl, libarchive, zstd, SQLite), and pkg-config to find them.
+BUILD_PACKAGES=(libcurl4-openssl-dev libarchive-dev libzstd-dev libsqlite3-dev pkg-config binutils)
 # What the tests and the demo start or compare against. postgresql: the server scripts/services/postgres
 # starts (initdb, pg_ctl); postgresql-client: pg_dump/pg_restore/psql, which backup-db itself runs.
 TEST_PACKAGES=(nginx-light openssl curl openssh-server openssh-client procps docker.io docker-compose busybox-static zstd docker-registry python3 iproute2
