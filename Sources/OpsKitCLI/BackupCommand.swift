@@ -125,7 +125,8 @@ struct BackupCommand: OpsKitTool {
                     writeStdout(DeploySession.json(Verified(status: "verified", backup: BackupSession.listed(manifest),
                                                             fullCheck: summary != nil, entries: summary?.entries)))
                 } else if !output.quiet {
-                    let depth = summary.map { ": checksum, decryption and \($0.entries) tar entries" }
+                    let steps = manifest.encrypted ? "checksum, decryption, decompression" : "checksum, decompression"
+                    let depth = summary.map { ": \(steps) and all \($0.entries) tar entries" }
                         ?? ": checksum only (encrypted; give --identity to also check decryption and the archive)"
                     writeStdout("backup \(manifest.id) is intact\(depth)")
                 }

@@ -24,8 +24,10 @@ struct BackupSession: Sendable {
             let state = try await StateDirectory.resolve(app: settings.app, on: .local, environment: env)
             let meter = progress && !output.quiet && !output.json && StandardStreams.isTerminal(2)
                 ? ProgressMeter() : nil
+            var report: (@Sendable (Int) -> Void)?
+            if let meter { report = { bytes in meter.update(bytes) } }
             let job = BackupJob(settings: settings, environment: env, stateDirectory: state, logger: logger,
-                                progress: meter.map { meter in { meter.update($0) } })
+                                progress: report)
             return BackupSession(job: job)
         } catch {
             tool.reportUsageError(Redactor.redact("\(error)"))

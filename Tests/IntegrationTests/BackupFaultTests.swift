@@ -21,7 +21,8 @@ import TestSupport
         defer { f.remove() }
         try await Self.addBulk(f)
         let process = try OpsKitProcess.start("backup-db", ["--compression", "gzip", "--level", "9"],
-                                              environment: ["OPSKIT_STATE_DIR": f.state, "OPSKIT_CONFIG": f.config])
+                                              environment: ["OPSKIT_STATE_DIR": f.state, "OPSKIT_CONFIG": f.config],
+                                              outputDirectory: f.root.path)
         // Wait until the object is being written, then kill -9.
         var sawPartial = false
         for _ in 0..<400 {
@@ -55,7 +56,8 @@ import TestSupport
         let live = try await BackupFixture.fingerprint(f.data)
 
         let process = try OpsKitProcess.start("restore", ["latest", "--yes", "--no-safety-backup"],
-                                              environment: ["OPSKIT_STATE_DIR": f.state, "OPSKIT_CONFIG": f.config])
+                                              environment: ["OPSKIT_STATE_DIR": f.state, "OPSKIT_CONFIG": f.config],
+                                              outputDirectory: f.root.path)
         var staged = false
         for _ in 0..<400 {
             let names = try await BackupFixture.sh("ls -A '\(f.root.file("app/data"))'")

@@ -88,35 +88,40 @@ import TestSupport
         let down = try await f.run("backup-db", "--source", "postgres://opskit@127.0.0.1:1/\(database)")
         #expect(down.exitCode == 1 && down.stderr.contains("does not answer"), "\(down.stderr)")
     }
+}
 
-    @Test func dockerVolumeIsBackedUpWithItsContainerStoppedAndStartedAgain() async throws {
-        try await DockerFixture.ensure()
-        let name = "opskit-vol-\(getpid())"
-        let runner = Runner()
-        _ = try await runner.capture(Command("docker", "volume", "create", name))
-        _ = try await runner.capture(Command("docker", "run", "--rm", "-v", "\(name):/data", "opskit-test/app:v1",
-                                             "sh", "-c", "echo precious > /data/file.txt && mkdir /data/sub && echo x > /data/sub/y"))
-        _ = try await runner.capture(Command("docker", "run", "-d", "--name", name, "-v", "\(name):/data",
-                                             "opskit-test/app:v1", "sleep", "3600"))
-        defer {
-            Task {
-                _ = try? await Runner().capture(Command("docker", "rm", "-f", name))
-                _ = try? await Runner().capture(Command("docker", "volume", "rm", "-f", name))
+/// With the Docker deploy suites, one at a time: containers and volumes on the shared engine.
+extension DockerDeploySuites {
+    @Suite(.serialized) struct BackupVolumeTests {
+        @Test func dockerVolumeIsBackedUpWithItsContainerStoppedAndStartedAgain() async throws {
+            try await DockerFixture.ensure()
+            let name = "opskit-vol-\(getpid())"
+            let runner = Runner()
+            _ = try await runner.capture(Command("docker", "volume", "create", name))
+            _ = try await runner.capture(Command("docker", "run", "--rm", "-v", "\(name):/data", "opskit-test/app:v1",
+                                                 "sh", "-c", "echo precious > /data/file.txt && mkdir /data/sub && echo x > /data/sub/y"))
+            _ = try await runner.capture(Command("docker", "run", "-d", "--name", name, "-v", "\(name):/data",
+                                                 "opskit-test/app:v1", "sleep", "3600"))
+            defer {
+                Task {
+                    _ = try? await Runner().capture(Command("docker", "rm", "-f", name))
+                    _ = try? await Runner().capture(Command("docker", "volume", "rm", "-f", name))
+                }
             }
-        }
-        let f = try await BackupFixture.make(extraConfig: "  stop_containers: [\(name)]")
-        defer { f.remove() }
-        let backup = try await f.run("backup-db", "--source", "volume:\(name)", "--verbose")
-        #expect(backup.exitCode == 0, "\(backup.stderr)")
-        #expect(backup.stderr.contains("stopping \(name)"), "\(backup.stderr)")
-        let state = try await runner.capture(Command("docker", "inspect", "-f", "{{.State.Running}}", name)).stdoutText
-        #expect(state == "true")
+            let f = try await BackupFixture.make(extraConfig: "  stop_containers: [\(name)]")
+            defer { f.remove() }
+            let backup = try await f.run("backup-db", "--source", "volume:\(name)", "--verbose")
+            #expect(backup.exitCode == 0, "\(backup.stderr)")
+            #expect(backup.stderr.contains("stopping \(name)"), "\(backup.stderr)")
+            let state = try await runner.capture(Command("docker", "inspect", "-f", "{{.State.Running}}", name)).stdoutText
+            #expect(state == "true")
 
-        _ = try await runner.capture(Command("docker", "exec", name, "sh", "-c", "echo overwritten > /data/file.txt"))
-        let restore = try await f.run("restore", "latest", "--yes")
-        #expect(restore.exitCode == 0, "\(restore.stderr)")
-        let content = try await runner.capture(Command("docker", "exec", name, "cat", "/data/file.txt")).stdoutText
-        #expect(content == "precious")
-        #expect(try await runner.capture(Command("docker", "inspect", "-f", "{{.State.Running}}", name)).stdoutText == "true")
+            _ = try await runner.capture(Command("docker", "exec", name, "sh", "-c", "echo overwritten > /data/file.txt"))
+            let restore = try await f.run("restore", "latest", "--yes")
+            #expect(restore.exitCode == 0, "\(restore.stderr)")
+            let content = try await runner.capture(Command("docker", "exec", name, "cat", "/data/file.txt")).stdoutText
+            #expect(content == "precious")
+            #expect(try await runner.capture(Command("docker", "inspect", "-f", "{{.State.Running}}", name)).stdoutText == "true")
+        }
     }
 }
