@@ -140,4 +140,48 @@ import TestSupport
         #expect(ids.contains { $0.hasPrefix("pre-migration-") })
         #expect(ids.allSatisfy { id in !wouldGo.contains { $0.hasSuffix(id) } })
     }
+
+    @Test func aRestoreWhoseAppStaysUnhealthyIsSwappedBack() async throws {
+        let f = try await BackupFixture.make(extraConfig: """
+              health_url: http://127.0.0.1:1/api/health
+              health_timeout: 2
+            """)
+        defer { f.remove() }
+        #expect(try await f.run("backup-db", "--quiet").exitCode == 0)
+        try await BackupFixture.sh("""
+            echo changed > '\(f.data)/changed.txt'
+            sqlite3 '\(f.database)' "INSERT INTO notes(body) VALUES ('written after the backup');"
+            """)
+        let live = try await BackupFixture.fingerprint(f.data)
+        let liveNotes = try await f.notes()
+
+        let restore = try await f.run("restore", "latest", "--yes")
+        #expect(restore.exitCode == 1)
+        #expect(restore.stderr.contains("not healthy") && restore.stderr.contains("put back as it was"), "\(restore.stderr)")
+        #expect(try await BackupFixture.fingerprint(f.data) == live)
+        #expect(try await f.notes() == liveNotes)
+        let names = try await BackupFixture.sh("ls -A '\(f.root.file("app/data"))'")
+        #expect(!names.contains("opskit"), "\(names)")
+    }
+
+    @Test func anUnreadableSourceFileFailsTheBackupInsteadOfSkippingIt() async throws {
+        // Root reads everything, so this runs backup-db as `nobody` over a tree with one file it cannot read.
+        let f = try await BackupFixture.make()
+        defer { f.remove() }
+        try await BackupFixture.sh("""
+            set -e
+            echo secret > '\(f.data)/nested/private.key'; chmod 000 '\(f.data)/nested/private.key'
+            chmod 755 '\(f.root.path)'; chown -R nobody '\(f.state)'; mkdir -p '\(f.store)'; chown nobody '\(f.store)'
+            chmod -R a+rX '\(f.root.file("app"))'; chmod 000 '\(f.data)/nested/private.key'; chmod 644 '\(f.config)'
+            """)
+        let binary = OpsKitBinary.path
+        let out = try await Runner().capture(Command(
+            "runuser", "-u", "nobody", "--", "env", "OPSKIT_STATE_DIR=\(f.state)", "OPSKIT_CONFIG=\(f.config)",
+            "NO_COLOR=1", binary, "backup-db", "--source", "dir:\(f.data)",
+            allowedExitCodes: [0, 1, 2]))
+        #expect(out.termination == .exited(1), "\(out.stderrText)")
+        #expect(out.stderrText.contains("private.key") && out.stderrText.lowercased().contains("permission denied"),
+                "\(out.stderrText)")
+        #expect(try await BackupFixture.sh("ls -A '\(f.store)'").trimmingCharacters().isEmpty)
+    }
 }

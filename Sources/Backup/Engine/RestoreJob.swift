@@ -162,7 +162,7 @@ public struct RestoreJob: Sendable {
             if !stopped.isEmpty { try await backup.docker.start(containers: stopped) }
             if let url = backup.settings.healthURL {
                 step = "checking health at \(Redactor.redact(url))"
-                let outcome = try await HealthGate(successes: 2, budget: .seconds(60)).wait(for: url, logger: logger)
+                let outcome = try await HealthGate(successes: 2, budget: .seconds(backup.settings.healthTimeout)).wait(for: url, logger: logger)
                 guard outcome.passed else {
                     throw BackupError.unsupported("the app is not healthy after the restore: \(outcome.last?.summary ?? "no answer")")
                 }

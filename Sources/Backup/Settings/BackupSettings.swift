@@ -59,6 +59,8 @@ public struct BackupSettings: Sendable, Equatable {
     public var deadManURL: String?
     /// Checked after a restore (the app's health endpoint); nil: no check.
     public var healthURL: String?
+    /// How long the restored app has to answer healthy twice in a row, in seconds.
+    public var healthTimeout: Int = 60
     /// Upload part size in bytes (S3 multipart; also bounds memory).
     public var partSize: Int
 
@@ -85,7 +87,7 @@ public struct BackupSettings: Sendable, Equatable {
 
     static let knownKeys: Set<String> = [
         "sources", "to", "s3", "compression", "level", "encrypt_to", "identity", "keep", "stop_containers",
-        "notify", "deadman", "health_url",
+        "notify", "deadman", "health_url", "health_timeout",
     ]
     static let knownS3Keys: Set<String> = ["endpoint", "region", "part_size"]
     static let knownKeepKeys: Set<String> = ["last", "daily", "weekly", "monthly", "yearly"]
@@ -218,12 +220,20 @@ public struct BackupSettings: Sendable, Equatable {
             }
         }
         let healthURL = try wrap { () throws(ConfigError) in try config.string("backup.health_url") }
+        if let healthURL {
+            do { try HealthURL.validate(healthURL) } catch {
+                throw .invalid(key: "backup.health_url", value: healthURL, expected: "an http(s) URL (in \(file))")
+            }
+        }
+        let healthTimeout = try int(config, "backup.health_timeout", default: 60, range: 1...3600, file: file)
         let stop = try wrap { () throws(ConfigError) in try config.strings("backup.stop_containers") } ?? []
 
-        return BackupSettings(
+        var settings = BackupSettings(
             app: app, sources: sources, store: store, compression: compression, level: level,
             recipients: recipients, identityFiles: identities, retention: retention, stopContainers: stop,
             webhooks: webhooks, deadManURL: deadMan, healthURL: healthURL, partSize: partSizeMiB << 20)
+        settings.healthTimeout = healthTimeout
+        return settings
     }
 
     /// A local path, or `s3://bucket/prefix` with endpoint/region from opskit.yml or the environment
