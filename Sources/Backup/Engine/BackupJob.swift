@@ -111,7 +111,7 @@ public struct BackupJob: Sendable {
         let started = clock.now
         let store = try openStore()
         let leftovers = try await Blocking.run { try store.removeLeftovers() }
-        for item in leftovers { logger.info("removed an incomplete backup left by an interrupted run: \(item)") }
+        for item in leftovers { logger.warning("removed \(item), left incomplete by an interrupted run") }
 
         let sources = try await prepare(settings.sources)
         let recipients = try settings.recipients.map { try AgeRecipient(parsing: $0) }
