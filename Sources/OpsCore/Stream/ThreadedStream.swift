@@ -78,6 +78,7 @@ final class ChunkQueue: @unchecked Sendable {
             copied += count
             headOffset += count
             if headOffset == chunks[head].count {
+                chunks[head] = [] // freed now, not when the array is compacted: that could hold 64 chunks
                 head += 1
                 headOffset = 0
             }
