@@ -5,13 +5,15 @@ import Glibc
 /// The checks ``TarReader`` makes before an entry touches the disk (libarchive adds its refusal of `..`).
 ///
 /// No entry is written through a symlink: every existing directory on its path under the root must be a real
-/// one (checked with lstat, once per directory run, and again after any link is created), and a directory
-/// entry must not land on an existing symlink (libarchive would follow it to set modes and times; for other
-/// entries it replaces the symlink). libarchive creates symlinks pointing anywhere, and a later entry or a
-/// person following such a link leaves the directory, so link targets are checked here too. Here a symlink's target must be
-/// relative and made of `..` steps first and names after (`../../lib/x`, never `a/../..`), with no more
-/// steps up than the link is deep: then, as every directory on the way is a real one (checked before each
-/// entry), and every symlink reached is bound by the same rule, following it cannot leave the directory.
+/// one (checked with lstat, once per run of entries in one directory, and again after any link is made), and
+/// a directory entry must not land on an existing symlink (libarchive would follow it to set modes and times;
+/// other entries replace a symlink, never follow it).
+///
+/// libarchive creates symlinks pointing anywhere, and a later entry or a person following one would leave the
+/// directory, so link targets are checked too. A symlink's target must be relative and made of `..` steps
+/// first and names after (`../../lib/x`, never `a/../..`), with no more steps up than the link is deep: as
+/// every directory on the way is a real one and every symlink reached is bound by the same rule, following
+/// it cannot leave the directory. A hard link's target must be a plain relative path inside.
 struct ExtractionGuard {
     /// The real path (no symlinks) of the directory being extracted into.
     let root: [UInt8]
@@ -41,7 +43,7 @@ struct ExtractionGuard {
         case .directory:
             var existing = stat()
             if !parts.isEmpty, withCPath(plan.path, { lstat($0, &existing) }) == 0, existing.st_mode & S_IFMT == S_IFLNK {
-                throw refuse("it is a directory where an earlier entry made a symlink, and extracting would follow it")
+                throw refuse("it is a directory where a symlink already is, and extracting would follow it")
             }
         case .symlink:
             checkedParent = nil

@@ -33,8 +33,10 @@ public final class TarReader {
     ///
     /// Before writing an entry it refuses, with ``ArchiveError/unsafeEntry(path:reason:)`` naming it: absolute
     /// paths, `..` components, a path through a symlink, a symlink whose target is absolute or leads outside
-    /// `directory`, and a hard link to outside. libarchive's own guards (secure symlinks, no `..`) stay on
-    /// beneath these. Devices, fifos and sockets are not extracted. `visit` decides per entry.
+    /// `directory`, a hard link to outside, and a directory over an existing symlink (see ``ExtractionGuard``);
+    /// libarchive's own refusal of `..` stays on beneath. Entries before the refused one stay extracted.
+    /// Devices, fifos and sockets are not extracted. `visit` sees every entry before these checks, so a caller
+    /// may skip what it knows it cannot restore (an absolute symlink, say) instead of failing on it.
     @discardableResult
     public func extract(into directory: String, visit: (TarEntryInfo) throws -> TarEntryAction = { _ in .extract })
         throws -> TarExtractSummary
@@ -78,8 +80,12 @@ public final class TarReader {
                         try skipData(info)
                         return
                     }
-                    let link = info.kind == .hardlink ? Self.entryBytes(entry, utf8: archive_entry_hardlink_utf8, archive_entry_hardlink) :
-                        info.kind == .symlink ? Self.entryBytes(entry, utf8: archive_entry_symlink_utf8, archive_entry_symlink) : nil
+                    let link: [UInt8]? =
+                        switch info.kind {
+                        case .hardlink: Self.entryBytes(entry, utf8: archive_entry_hardlink_utf8, archive_entry_hardlink)
+                        case .symlink: Self.entryBytes(entry, utf8: archive_entry_symlink_utf8, archive_entry_symlink)
+                        default: nil
+                        }
                     let plan = try safety.check(name: name, info: info, link: link)
                     withCPath(plan.path) { archive_entry_copy_pathname(entry, $0) }
                     if let target = plan.hardlinkTarget {

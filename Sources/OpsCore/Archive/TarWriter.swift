@@ -74,7 +74,7 @@ public final class TarWriter {
         let name = try Self.archiveName(archivePath)
         var info = stat()
         guard lstat(path, &info) == 0 else {
-            throw ArchiveError.io(path: path, reason: "cannot add it to the archive: \(errnoText(errno))")
+            throw ArchiveError.io(path: path, reason: "cannot add it to the archive (\(errnoText(errno))); nothing was written for it — check the path and its permissions")
         }
         let type = info.st_mode & S_IFMT
         guard type == S_IFREG || type == S_IFLNK else {
