@@ -59,6 +59,21 @@ import TestSupport
         #expect(collected == Self.data)
     }
 
+    @Test func aFrameWithAHugeWindowIsRefusedWithAHint() async throws {
+        let tmp = try TempDirectory(prefix: "opskit-zstd")
+        defer { tmp.remove() }
+        try ArchiveFixture.writeFile(tmp.file("data"), Array(Self.data[0..<100_000]))
+        // From a pipe the size is unknown, so the frame declares the whole 64 MiB window.
+        _ = try await Runner().capture(
+            Command("sh", "-c", "cat data | zstd -q --long=26 -c > data.zst", workingDirectory: tmp.path))
+        let error = #expect(throws: ArchiveError.self) {
+            _ = try ZstdDecompressingSource(FileSource(path: tmp.file("data.zst"))).readAll()
+        }
+        #expect(error?.description.contains("--long") == true)
+        let plain = try await Runner().capture(Command("zstd", "-d", "-c", "--memory=128MB", tmp.file("data.zst")))
+        #expect(plain.stdout == Array(Self.data[0..<100_000]))
+    }
+
     @Test func damagedZstdIsACompressionErrorAndACutOneIsTruncated() throws {
         let sink = BytesSink()
         let zstd = try ZstdCompressingSink(level: 3, workers: 0, next: sink)

@@ -22,11 +22,11 @@ public enum ArchiveError: Error, CustomStringConvertible, Equatable {
                 + "not extracted and nothing outside the target directory was written — this archive was not made "
                 + "by opskit or was tampered with: inspect it with `tar -tvf` before restoring from it"
         case .truncated(let detail):
-            return "the archive ends too early (\(Self.oneLine(detail))); nothing after that point was restored — "
-                + "it was cut short in transfer or storage: fetch it again, or restore an older backup"
+            return "the archive ends too early (\(Self.oneLine(detail))); nothing after that point can be restored from "
+                + "it — it was cut short in transfer or storage: fetch it again, or use an older backup"
         case .corrupt(let detail):
-            return "the archive is damaged (\(Self.oneLine(detail))); nothing after that point was restored — "
-                + "restore an older backup, or see how far it reads with `tar -tvf`"
+            return "the archive is damaged (\(Self.oneLine(detail))); nothing after that point can be restored from it "
+                + "— use an older backup, or see how far it reads with `tar -tvf`"
         case .io(let path, let reason):
             return "\(Self.oneLine(path)): \(Self.oneLine(reason))"
         case .compression(let detail), .invalidArgument(let detail):

@@ -78,7 +78,8 @@ public final class ZstdCompressingSink: ByteSink {
 /// Decompresses a zstd stream (one or more concatenated frames, as `zstd -d` accepts).
 ///
 /// Damaged or non-zstd input, and a stream that stops inside a frame, throw ``ArchiveError``; errors of the
-/// underlying source pass through unchanged.
+/// underlying source pass through unchanged. Frames may use windows up to 16 MiB (every level up to 19
+/// without `--long`), which bounds the memory a hostile or foreign stream can make this allocate.
 public final class ZstdDecompressingSource: ByteSource {
     private let context: OpaquePointer
     private let source: ByteSource
@@ -99,7 +100,10 @@ public final class ZstdDecompressingSource: ByteSource {
         self.context = context
         self.source = source
         input = .allocate(byteCount: ZSTD_DStreamInSize(), alignment: 16)
+        _ = ZSTD_DCtx_setParameter(context, ZSTD_d_windowLogMax, Self.windowLogMax)
     }
+
+    static let windowLogMax: Int32 = 24
 
     deinit {
         ZSTD_freeDCtx(context)
@@ -119,6 +123,12 @@ public final class ZstdDecompressingSource: ByteSource {
             let result = ZSTD_decompressStream(context, &outBuffer, &inBuffer)
             if ZSTD_isError(result) != 0 {
                 done = true
+                if ZSTD_getErrorCode(result) == ZSTD_error_frameParameter_windowTooLarge {
+                    throw ArchiveError.compression(
+                        "the zstd stream needs a window over \(1 << (Self.windowLogMax - 20)) MiB (made with --long or "
+                            + "--ultra?), more memory than a restore may take; nothing was read — decompress it with "
+                            + "`zstd -d --memory=2GB` and restore from the plain tar")
+                }
                 throw ArchiveError.compression(
                     "the zstd stream is damaged or is not zstd data (zstd: \(String(cString: ZSTD_getErrorName(result)))); "
                         + "nothing after that point was read — restore an older backup, or check the file with `zstd -t`")
