@@ -158,6 +158,12 @@ import TestSupport
         #expect(restore.stderr.contains("nothing was touched"))
         #expect(try await BackupFixture.fingerprint(f.data) == live)
         #expect(try await f.listed().count == 1) // no safety backup either: it stopped before that
+
+        // Elsewhere (--to): one pass, the damage is found and named, and nothing extracted is left behind.
+        let elsewhere = f.root.file("elsewhere")
+        let to = try await f.run("restore", "latest", "--to", elsewhere)
+        #expect(to.exitCode == 1 && to.stderr.contains("damaged"), "\(to.stderr)")
+        #expect(try await BackupFixture.sh("ls -A '\(elsewhere)'").trimmingCharacters().isEmpty)
     }
 
     @Test func archivesWithEscapingEntriesAreRefused() async throws {

@@ -85,17 +85,34 @@ public struct RestoreJob: Sendable {
             return RestoreOutcome(manifest: manifest, items: items, safetyBackup: nil, dryRun: true, duration: clock.now - started)
         }
 
-        // 1. The checksum, before anything is touched.
-        logger.info("verifying \(manifest.id) (\(manifest.sizeBytes) bytes) before touching anything")
-        try await Blocking.run { try BackupReader.verifyChecksum(manifest, in: store) }
+        // 1. The checksum, before anything live is touched. With --to nothing live is touched at all: the
+        //    extraction itself checks the checksum to the last byte, and a failure empties the directory again.
+        if request.toDirectory == nil {
+            logger.info("verifying \(manifest.id) (\(manifest.sizeBytes) bytes) before touching anything")
+            try await Blocking.run { try BackupReader.verifyChecksum(manifest, in: store) }
+        }
 
         // 2. Extract into staging.
         let stagingRoot = try stagingRoot(for: targets, manifest: manifest, toDirectory: request.toDirectory)
-        var keepStaging = request.toDirectory != nil
-        defer { if !keepStaging { PathSwap.removeTree(stagingRoot) } }
+        var keepStaging = false
+        defer {
+            if !keepStaging {
+                if request.toDirectory != nil { Self.emptyDirectory(stagingRoot) } else { PathSwap.removeTree(stagingRoot) }
+            }
+        }
         logger.info("extracting into \(stagingRoot)")
         let reader = BackupReader(identities: identities)
-        try await Blocking.run { try Self.extract(manifest, from: store, reader: reader, into: stagingRoot) }
+        do {
+            try await Blocking.run { try Self.extract(manifest, from: store, reader: reader, into: stagingRoot) }
+        } catch {
+            // A damaged object often breaks decompression before the checksum is reached: say which it is.
+            if request.toDirectory != nil {
+                do { try await Blocking.run { try BackupReader.verifyChecksum(manifest, in: store) } } catch let damaged as BackupError {
+                    throw damaged
+                } catch {}
+            }
+            throw error
+        }
 
         // 3. Check what was staged.
         for target in targets { try await check(target, stagedIn: stagingRoot) }
@@ -107,6 +124,9 @@ public struct RestoreJob: Sendable {
             }
             return RestoreOutcome(manifest: manifest, items: items, safetyBackup: nil, dryRun: false, duration: clock.now - started)
         }
+
+        // The staged copy reaches the disk before it replaces anything (one syncfs for the whole tree).
+        Self.syncFilesystem(of: stagingRoot)
 
         // 4. Stop the app, then take the safety backup of what is live now.
         let stopped = try await backup.stopContainers()
@@ -307,6 +327,32 @@ public struct RestoreJob: Sendable {
     }
 
     func stagedName(_ target: RestoreTarget) -> String { target.archivePath }
+
+    /// Removes everything inside `directory` (what a failed `--to` restore extracted), keeping the directory.
+    static func emptyDirectory(_ directory: String) {
+        guard let dir = opendir(directory) else { return }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        closedir(dir)
+        for name in names { PathSwap.removeTree(directory + "/" + name) }
+    }
+
+    private typealias SyncFS = @convention(c) (Int32) -> Int32
+
+    /// `syncfs(2)` on the filesystem holding `path` (hidden by Glibc's module map; looked up at run time).
+    static func syncFilesystem(of path: String) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "syncfs") {
+            _ = unsafeBitCast(symbol, to: SyncFS.self)(fd)
+        } else {
+            sync()
+        }
+    }
 
     /// The staged copy, moved beside the live path when the staging root is on another filesystem.
     func placeBeside(_ live: String, staged: String, id: BackupID) throws -> String {
