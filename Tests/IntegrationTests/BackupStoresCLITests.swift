@@ -102,14 +102,24 @@ extension DockerDeploySuites {
                                                  "sh", "-c", "echo precious > /data/file.txt && mkdir /data/sub && echo x > /data/sub/y"))
             _ = try await runner.capture(Command("docker", "run", "-d", "--name", name, "-v", "\(name):/data",
                                                  "opskit-test/app:v1", "sleep", "3600"))
-            defer {
-                Task {
-                    _ = try? await Runner().capture(Command("docker", "rm", "-f", name))
-                    _ = try? await Runner().capture(Command("docker", "volume", "rm", "-f", name))
-                }
-            }
             let f = try await BackupFixture.make(extraConfig: "  stop_containers: [\(name)]")
             defer { f.remove() }
+            do {
+                try await backUpAndRestore(volume: name, fixture: f, runner: runner)
+            } catch {
+                await removeContainerAndVolume(name)
+                throw error
+            }
+            // Awaited, not a detached Task: the test process may exit before a detached clean-up runs.
+            await removeContainerAndVolume(name)
+        }
+
+        func removeContainerAndVolume(_ name: String) async {
+            _ = try? await Runner().capture(Command("docker", "rm", "-f", name))
+            _ = try? await Runner().capture(Command("docker", "volume", "rm", "-f", name))
+        }
+
+        func backUpAndRestore(volume name: String, fixture f: BackupFixture, runner: Runner) async throws {
             let backup = try await f.run("backup-db", "--source", "volume:\(name)", "--verbose")
             #expect(backup.exitCode == 0, "\(backup.stderr)")
             #expect(backup.stderr.contains("stopping \(name)"), "\(backup.stderr)")

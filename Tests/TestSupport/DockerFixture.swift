@@ -44,9 +44,27 @@ public enum DockerFixture {
             // Long timeouts: the first run on a fresh machine may install packages with apt-get.
             _ = try await Runner().capture(Command(services + "dockerd", "start", timeout: .seconds(300)))
             _ = try await Runner().capture(Command(services + "test-images", timeout: .seconds(300)))
+            try await removeLeftovers()
         } catch {
             throw TestSupportError("Docker tests need a running engine and the test images: \(error)")
         }
+    }
+}
+
+extension DockerFixture {
+    /// Removes what earlier test runs on this engine left behind: the containers of test Compose projects
+    /// (`t<random>-test-blue`, …) and of the backup volume test, then Compose networks nothing uses. A test
+    /// process can exit before a detached clean-up finishes; without this, runs pile up networks until the
+    /// engine has no address pool left for a new one.
+    static func removeLeftovers() async throws {
+        let script = #"""
+            docker ps -a --filter label=com.docker.compose.project --format '{{.ID}} {{.Label "com.docker.compose.project"}}' \
+              | awk '$2 ~ /^t[0-9a-z]+-test-(blue|green)$/ {print $1}' | xargs -r docker rm -f >/dev/null
+            docker ps -aq --filter name=opskit-vol- | xargs -r docker rm -f >/dev/null
+            docker volume ls -q --filter name=opskit-vol- | xargs -r docker volume rm -f >/dev/null
+            docker network prune -f --filter label=com.docker.compose.project >/dev/null
+            """#
+        _ = try await Runner().capture(Command("bash", "-c", script, timeout: .seconds(120)))
     }
 }
 
