@@ -43,8 +43,8 @@ public enum DockerFixture {
         do {
             // Long timeouts: the first run on a fresh machine may install packages with apt-get.
             _ = try await Runner().capture(Command(services + "dockerd", "start", timeout: .seconds(300)))
-            _ = try await Runner().capture(Command(services + "test-images", timeout: .seconds(300)))
             try await removeLeftovers()
+            _ = try await Runner().capture(Command(services + "test-images", timeout: .seconds(300)))
         } catch {
             throw TestSupportError("Docker tests need a running engine and the test images: \(error)")
         }
@@ -53,7 +53,8 @@ public enum DockerFixture {
 
 extension DockerFixture {
     /// Removes what earlier test runs on this engine left behind: the containers of test Compose projects
-    /// (`t<random>-test-blue`, …) and of the backup volume test, then Compose networks nothing uses. A test
+    /// (`t<random>-test-blue`, …) and of the backup volume test, Compose networks nothing uses, and images
+    /// built under the shared test repository with random tags. A test
     /// process can exit before a detached clean-up finishes; without this, runs pile up networks until the
     /// engine has no address pool left for a new one.
     static func removeLeftovers() async throws {
@@ -63,6 +64,10 @@ extension DockerFixture {
             docker ps -aq --filter name=opskit-vol- | xargs -r docker rm -f >/dev/null
             docker volume ls -q --filter name=opskit-vol- | xargs -r docker volume rm -f >/dev/null
             docker network prune -f --filter label=com.docker.compose.project >/dev/null
+            # Images tests built under opskit-test/app with random tags: deploy's release pruning counts
+            # them as newer releases and would remove the shared v1…v4 (test-images rebuilds what is missing).
+            docker image ls opskit-test/app --format '{{.Repository}}:{{.Tag}}' | grep -Ev ':v[1-4]$' \
+              | xargs -r docker image rm -f >/dev/null 2>&1 || true
             """#
         _ = try await Runner().capture(Command("bash", "-c", script, timeout: .seconds(120)))
     }
