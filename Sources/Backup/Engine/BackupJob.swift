@@ -110,14 +110,14 @@ public struct BackupJob: Sendable {
         let clock = ContinuousClock()
         let started = clock.now
         let store = try openStore()
-        let leftovers = try await Blocking.run { try store.removeLeftovers() }
+        let leftovers = try await OwnThread.run { try store.removeLeftovers() }
         for item in leftovers { logger.warning("removed \(item), left incomplete by an interrupted run") }
 
         let sources = try await prepare(settings.sources)
         let recipients = try settings.recipients.map { try AgeRecipient(parsing: $0) }
         let createdAt = now()
         var id = BackupID(name: name ?? "backup", at: createdAt)
-        let existing = try await Blocking.run { try store.list() }
+        let existing = try await OwnThread.run { try store.list() }
         if existing.contains(where: { $0.id == id }) {
             // Two runs in the same second: never overwrite, take the next second.
             id = BackupID(name: name ?? "backup", at: createdAt.addingTimeInterval(1))
@@ -133,7 +133,7 @@ public struct BackupJob: Sendable {
                 sourceBytes.set(bytes)
                 self.progress?(bytes)
             }
-            manifest = try await Blocking.run { [id] in
+            manifest = try await OwnThread.run { [id] in
                 try counting.write(id: id, createdAt: createdAt, sources: sources, permanent: permanent, to: store)
             }
         } catch {
@@ -160,7 +160,7 @@ public struct BackupJob: Sendable {
         let writer = BackupWriter(compression: settings.compression, level: settings.level, recipients: recipients,
                                   scratchDirectory: stateDirectory)
         let store = try openStore()
-        let manifests = try await Blocking.run { try store.list() }
+        let manifests = try await OwnThread.run { try store.list() }
         var candidates = manifests.map { RetentionCandidate(id: $0.id, createdAt: $0.createdAt, permanent: $0.permanent) }
         candidates.append(RetentionCandidate(id: id, createdAt: now(), permanent: false))
         let decision = try Backup.plan(candidates, policy: settings.retention)
@@ -194,7 +194,7 @@ public struct BackupJob: Sendable {
                 prepared = .sqlite(path: path)
             case .postgres(let text):
                 let url = try PostgresURL(parsing: text)
-                let reachable = await (try? Blocking.run { PostgresTools.isReachable(url) }) ?? false
+                let reachable = await (try? OwnThread.run { PostgresTools.isReachable(url) }) ?? false
                 guard reachable else {
                     throw BackupError.sourceUnusable(source: source.description,
                                                      why: "the database server does not answer (is PostgreSQL running, and the host/port right?)")
@@ -253,7 +253,7 @@ public struct BackupJob: Sendable {
 
     public func list() async throws -> [BackupManifest] {
         let store = try openStore()
-        return try await Blocking.run { try store.list() }
+        return try await OwnThread.run { try store.list() }
     }
 
     /// Finds `latest` or an id (exact, or a unique prefix like `pre-migration`).
@@ -273,21 +273,21 @@ public struct BackupJob: Sendable {
     public func verify(_ reference: String) async throws -> (BackupManifest, TarExtractSummary?) {
         let store = try openStore()
         let identities = try loadIdentities()
-        let manifests = try await Blocking.run { try store.list() }
+        let manifests = try await OwnThread.run { try store.list() }
         var manifest = try Self.find(reference, in: manifests, store: store.description)
         let chosen = manifest
         let summary: TarExtractSummary?
         if !chosen.encrypted || !identities.isEmpty {
-            summary = try await Blocking.run {
+            summary = try await OwnThread.run {
                 try BackupReader(identities: identities).verifyFully(chosen, in: store)
             }
         } else {
-            try await Blocking.run { try BackupReader.verifyChecksum(chosen, in: store) }
+            try await OwnThread.run { try BackupReader.verifyChecksum(chosen, in: store) }
             summary = nil
         }
         manifest.verifiedAt = now()
         let updated = manifest
-        try await Blocking.run { try store.updateManifest(updated) }
+        try await OwnThread.run { try store.updateManifest(updated) }
         return (updated, summary)
     }
 
@@ -299,7 +299,7 @@ public struct BackupJob: Sendable {
     }
 
     func pruneLocked(store: BackupStore, dryRun: Bool) async throws -> (removed: [BackupID], kept: [RetainedBackup]) {
-        let manifests = try await Blocking.run { try store.list() }
+        let manifests = try await OwnThread.run { try store.list() }
         guard !manifests.isEmpty else { return ([], []) }
         let candidates = manifests.map { RetentionCandidate(id: $0.id, createdAt: $0.createdAt, permanent: $0.permanent) }
         let decision = try Backup.plan(candidates, policy: settings.retention)
@@ -307,7 +307,7 @@ public struct BackupJob: Sendable {
         for candidate in decision.remove {
             guard let manifest = manifests.first(where: { $0.id == candidate.id }) else { continue }
             if !dryRun {
-                try await Blocking.run { try store.delete(manifest) }
+                try await OwnThread.run { try store.delete(manifest) }
                 logger.info("pruned \(manifest.id) (retention: \(Self.describe(settings.retention)))")
             }
             removed.append(candidate.id)

@@ -72,7 +72,7 @@ public struct RestoreJob: Sendable {
         let clock = ContinuousClock()
         let started = clock.now
         let store = try backup.openStore()
-        let manifests = try await Blocking.run { try store.list() }
+        let manifests = try await OwnThread.run { try store.list() }
         let manifest = try BackupJob.find(request.reference, in: manifests, store: store.description)
         let identities = try backup.loadIdentities()
         if manifest.encrypted && identities.isEmpty {
@@ -89,7 +89,7 @@ public struct RestoreJob: Sendable {
         //    extraction itself checks the checksum to the last byte, and a failure empties the directory again.
         if request.toDirectory == nil {
             logger.info("verifying \(manifest.id) (\(manifest.sizeBytes) bytes) before touching anything")
-            try await Blocking.run { try BackupReader.verifyChecksum(manifest, in: store) }
+            try await OwnThread.run { try BackupReader.verifyChecksum(manifest, in: store) }
         }
 
         // 2. Extract into staging.
@@ -103,11 +103,11 @@ public struct RestoreJob: Sendable {
         logger.info("extracting into \(stagingRoot)")
         let reader = BackupReader(identities: identities)
         do {
-            try await Blocking.run { try Self.extract(manifest, from: store, reader: reader, into: stagingRoot) }
+            try await OwnThread.run { try Self.extract(manifest, from: store, reader: reader, into: stagingRoot) }
         } catch {
             // A damaged object often breaks decompression before the checksum is reached: say which it is.
             if request.toDirectory != nil {
-                do { try await Blocking.run { try BackupReader.verifyChecksum(manifest, in: store) } } catch let damaged as BackupError {
+                do { try await OwnThread.run { try BackupReader.verifyChecksum(manifest, in: store) } } catch let damaged as BackupError {
                     throw damaged
                 } catch {}
             }
@@ -173,7 +173,7 @@ public struct RestoreJob: Sendable {
                     guard let url = target.postgres else { continue }
                     step = "restoring PostgreSQL database \(url.database)"
                     let dump = stagingRoot + "/" + target.archivePath
-                    try await Blocking.run { try PostgresTools.restore(from: try FileSource(path: dump), into: url) }
+                    try await OwnThread.run { try PostgresTools.restore(from: try FileSource(path: dump), into: url) }
                     postgresRestored.append(target)
                     logger.info("restored \(target.source) (one transaction)")
                 }
@@ -233,13 +233,13 @@ public struct RestoreJob: Sendable {
 
     func restorePostgres(_ targets: [RestoreTarget], fromBackup id: BackupID, store: BackupStore,
                          identities: [AgeIdentity]) async throws {
-        let manifests = try await Blocking.run { try store.list() }
+        let manifests = try await OwnThread.run { try store.list() }
         guard let manifest = manifests.first(where: { $0.id == id }) else { return }
         let root = backup.stateDirectory + "/.opskit-rollback-\(id)"
         PathSwap.removeTree(root)
         guard mkdir(root, 0o700) == 0 else { throw PathSwap.Failure(operation: "mkdir \(root)", code: errno) }
         defer { PathSwap.removeTree(root) }
-        try await Blocking.run {
+        try await OwnThread.run {
             try Self.extract(manifest, from: store, reader: BackupReader(identities: identities), into: root)
         }
         for target in targets {
@@ -247,7 +247,7 @@ public struct RestoreJob: Sendable {
                   let source = manifest.sources.first(where: { $0.kind == "postgres" && $0.location == target.source.description })
             else { continue }
             let dump = root + "/" + source.archivePath
-            try await Blocking.run { try PostgresTools.restore(from: try FileSource(path: dump), into: url) }
+            try await OwnThread.run { try PostgresTools.restore(from: try FileSource(path: dump), into: url) }
         }
     }
 
@@ -400,13 +400,13 @@ public struct RestoreJob: Sendable {
                 throw BackupError.stagedCheckFailed(source: target.source.description, why: "the archive has no \(target.archivePath)")
             }
         case .sqlite:
-            let problems = try await Blocking.run { try SQLiteDatabase.integrityCheck(path: path) }
+            let problems = try await OwnThread.run { try SQLiteDatabase.integrityCheck(path: path) }
             guard problems.isEmpty else {
                 throw BackupError.stagedCheckFailed(source: target.source.description,
                                                     why: "integrity_check: " + problems.prefix(3).joined(separator: "; "))
             }
         case .postgres:
-            let entries = try await Blocking.run { try PostgresTools.list(from: try FileSource(path: path)) }
+            let entries = try await OwnThread.run { try PostgresTools.list(from: try FileSource(path: path)) }
             logger.debug("pg_restore --list: \(entries.count) entries in \(target.archivePath)")
         }
     }

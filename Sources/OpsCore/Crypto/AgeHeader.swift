@@ -132,7 +132,8 @@ struct AgeHeader {
 enum X25519Stanza {
     static let type = "X25519"
     static let info = Array("age-encryption.org/v1/X25519".utf8)
-    static let zeroNonce = try! ChaChaPoly.Nonce(data: [UInt8](repeating: 0, count: 12))
+    /// 12 zero bytes; `Nonce(data:)` throws only for a wrong length, so this never fails in practice.
+    static func zeroNonce() throws -> ChaChaPoly.Nonce { try ChaChaPoly.Nonce(data: [UInt8](repeating: 0, count: 12)) }
 
     static func wrap(_ fileKey: SymmetricKey, to recipient: AgeRecipient) throws -> AgeStanza {
         let ephemeral = Curve25519.KeyAgreement.PrivateKey()
@@ -143,7 +144,7 @@ enum X25519Stanza {
             throw AgeError.invalidRecipient(
                 "\(recipient) (it is a low-order point that no secret key belongs to)")
         }
-        let sealed = try ChaChaPoly.seal(fileKey.withUnsafeBytes { Array($0) }, using: wrapKey, nonce: zeroNonce)
+        let sealed = try ChaChaPoly.seal(fileKey.withUnsafeBytes { Array($0) }, using: wrapKey, nonce: zeroNonce())
         return AgeStanza(arguments: [type, Base64.encodeString(share)], body: Array(sealed.ciphertext + sealed.tag))
     }
 
@@ -171,7 +172,7 @@ enum X25519Stanza {
             throw .malformedHeader("an X25519 stanza's share is a low-order point")
         }
         let body = stanza.body
-        guard let box = try? ChaChaPoly.SealedBox(nonce: zeroNonce, ciphertext: body[..<16], tag: body[16...]),
+        guard let box = try? ChaChaPoly.SealedBox(nonce: zeroNonce(), ciphertext: body[..<16], tag: body[16...]),
             let fileKey = try? ChaChaPoly.open(box, using: key)
         else { return nil }
         return SymmetricKey(data: fileKey)

@@ -27,12 +27,12 @@ public enum Age {
     }
 
     /// The STREAM nonce: the chunk counter as 11 big-endian bytes, then 1 on the final chunk, else 0.
-    static func chunkNonce(_ counter: UInt64, last: Bool) -> ChaChaPoly.Nonce {
-        withUnsafeTemporaryAllocation(byteCount: 12, alignment: 1) { bytes in
+    static func chunkNonce(_ counter: UInt64, last: Bool) throws -> ChaChaPoly.Nonce {
+        try withUnsafeTemporaryAllocation(byteCount: 12, alignment: 1) { bytes in
             bytes.initializeMemory(as: UInt8.self, repeating: 0)
             for index in 0..<8 { bytes[3 + index] = UInt8(truncatingIfNeeded: counter >> UInt64(56 - 8 * index)) }
             bytes[11] = last ? 1 : 0
-            return try! ChaChaPoly.Nonce(data: UnsafeRawBufferPointer(bytes))
+            return try ChaChaPoly.Nonce(data: UnsafeRawBufferPointer(bytes))
         }
     }
 }
@@ -100,7 +100,7 @@ public final class AgeEncryptingSink: ByteSink {
     }
 
     private func seal(_ chunk: UnsafeRawBufferPointer, last: Bool) throws {
-        let box = try ChaChaPoly.seal(chunk, using: key, nonce: Age.chunkNonce(counter, last: last))
+        let box = try ChaChaPoly.seal(chunk, using: key, nonce: try Age.chunkNonce(counter, last: last))
         counter += 1
         // `combined` is nonce || ciphertext || tag (documented layout): written without the nonce, in one
         // piece and without another copy (`ciphertext + tag` would concatenate into a new buffer).
@@ -246,7 +246,7 @@ public final class AgeDecryptingSource: ByteSource {
     private func open(_ chunk: UnsafeRawBufferPointer, last: Bool) -> Data? {
         let split = chunk.count - Age.tagSize
         guard let box = try? ChaChaPoly.SealedBox(
-            nonce: Age.chunkNonce(counter, last: last),
+            nonce: try Age.chunkNonce(counter, last: last),
             ciphertext: UnsafeRawBufferPointer(rebasing: chunk[..<split]),
             tag: UnsafeRawBufferPointer(rebasing: chunk[split...]))
         else { return nil }

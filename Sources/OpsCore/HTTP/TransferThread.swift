@@ -42,3 +42,15 @@ final class CancellationFlag: Sendable {
 
     func cancel() { cancelled.store(true, ordering: .relaxed) }
 }
+
+/// Runs blocking work (curl transfers, the backup pipeline, process I/O) on a thread of its own and awaits
+/// its result, so Swift concurrency's pool (two threads on a two-core VPS) is never held for minutes.
+public enum OwnThread {
+    public static func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            if !TransferThread.start({ continuation.resume(with: Result { try work() }) }) {
+                continuation.resume(throwing: ThreadStartError(code: EAGAIN))
+            }
+        }
+    }
+}
