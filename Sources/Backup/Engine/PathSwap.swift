@@ -82,21 +82,28 @@ enum PathSwap {
         if (info.st_mode & S_IFMT) == S_IFDIR {
             // Make it writable and searchable first: a tree restored read-only must still be removable.
             _ = chmod(path, 0o700)
-            if let dir = opendir(path) {
-                var names: [String] = []
-                while let entry = readdir(dir) {
-                    let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                        String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-                    }
-                    if name != "." && name != ".." { names.append(name) }
-                }
-                closedir(dir)
-                for name in names { removeTree(path + "/" + name) }
-            }
+            emptyDirectory(path)
             _ = rmdir(path)
         } else {
             _ = unlink(path)
         }
+    }
+
+    /// The names in a directory (without `.` and `..`); nil when it cannot be read.
+    static func entries(of directory: String) -> [String]? {
+        guard let dir = opendir(directory) else { return nil }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Removes everything inside `directory`, keeping the directory itself.
+    static func emptyDirectory(_ directory: String) {
+        for name in entries(of: directory) ?? [] { removeTree(directory + "/" + name) }
     }
 
     static func parent(of path: String) -> String {

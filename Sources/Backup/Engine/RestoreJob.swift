@@ -97,7 +97,7 @@ public struct RestoreJob: Sendable {
         var keepStaging = false
         defer {
             if !keepStaging {
-                if request.toDirectory != nil { Self.emptyDirectory(stagingRoot) } else { PathSwap.removeTree(stagingRoot) }
+                if request.toDirectory != nil { PathSwap.emptyDirectory(stagingRoot) } else { PathSwap.removeTree(stagingRoot) }
             }
         }
         logger.info("extracting into \(stagingRoot)")
@@ -297,14 +297,7 @@ public struct RestoreJob: Sendable {
     func stagingRoot(for targets: [RestoreTarget], manifest: BackupManifest, toDirectory: String?) throws -> String {
         if let toDirectory {
             if PathSwap.exists(toDirectory) {
-                guard let dir = opendir(toDirectory) else { throw BackupError.targetNotEmpty(toDirectory) }
-                var empty = true
-                while let entry = readdir(dir) {
-                    let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-                    if name != "." && name != ".." { empty = false; break }
-                }
-                closedir(dir)
-                guard empty else { throw BackupError.targetNotEmpty(toDirectory) }
+                guard PathSwap.entries(of: toDirectory)?.isEmpty == true else { throw BackupError.targetNotEmpty(toDirectory) }
             } else {
                 guard mkdir(toDirectory, 0o700) == 0 else {
                     throw BackupError.unsupported("cannot create \(toDirectory): \(String(cString: strerror(errno)))")
@@ -327,18 +320,6 @@ public struct RestoreJob: Sendable {
     }
 
     func stagedName(_ target: RestoreTarget) -> String { target.archivePath }
-
-    /// Removes everything inside `directory` (what a failed `--to` restore extracted), keeping the directory.
-    static func emptyDirectory(_ directory: String) {
-        guard let dir = opendir(directory) else { return }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        closedir(dir)
-        for name in names { PathSwap.removeTree(directory + "/" + name) }
-    }
 
     private typealias SyncFS = @convention(c) (Int32) -> Int32
 
