@@ -122,19 +122,19 @@ public struct BackupJob: Sendable {
             // Two runs in the same second: never overwrite, take the next second.
             id = BackupID(name: name ?? "backup", at: createdAt.addingTimeInterval(1))
         }
+        let sourceBytes = SourceByteCounter()
+        let report = progress
         let writer = BackupWriter(compression: settings.compression, level: settings.level, recipients: recipients,
-                                  scratchDirectory: stateDirectory, progress: progress)
+                                  scratchDirectory: stateDirectory, progress: { bytes in
+                                      sourceBytes.set(bytes)
+                                      report?(bytes)
+                                  })
 
         let stopped = try await stopContainers()
         let manifest: BackupManifest
-        let sourceBytes = SourceByteCounter()
         do {
-            let counting = writer.withProgress { bytes in
-                sourceBytes.set(bytes)
-                self.progress?(bytes)
-            }
             manifest = try await OwnThread.run { [id] in
-                try counting.write(id: id, createdAt: createdAt, sources: sources, permanent: permanent, to: store)
+                try writer.write(id: id, createdAt: createdAt, sources: sources, permanent: permanent, to: store)
             }
         } catch {
             await startContainers(stopped)
@@ -341,12 +341,4 @@ final class SourceByteCounter: @unchecked Sendable {
     deinit { pthread_mutex_destroy(&mutex) }
     func set(_ value: Int) { pthread_mutex_lock(&mutex); bytes = value; pthread_mutex_unlock(&mutex) }
     var value: Int { pthread_mutex_lock(&mutex); defer { pthread_mutex_unlock(&mutex) }; return bytes }
-}
-
-extension BackupWriter {
-    func withProgress(_ report: @escaping @Sendable (Int) -> Void) -> BackupWriter {
-        var copy = self
-        copy.progress = report
-        return copy
-    }
 }
