@@ -35,6 +35,62 @@ import TestSupport
         #expect(try ArchiveFixture.readFile(path).count < Self.data.count)
     }
 
+    @Test(arguments: [1, 2, 3])
+    func smallBlocksMakeManyFramesInOrderThatZstdReadsAsOneStream(workers: Int) async throws {
+        let tmp = try TempDirectory(prefix: "opskit-zstd")
+        defer { tmp.remove() }
+        let path = tmp.file("data.zst")
+        try compress(Self.data, into: path) {
+            try ZstdCompressingSink(level: 3, workers: workers, blockSize: 64 << 10, next: $0)
+        }
+        let out = try await Runner().capture(Command("zstd", "-d", "-c", path), limit: 64 << 20)
+        #expect(out.stdout == Self.data)
+        // One frame per 64 KiB block, each with its checksum.
+        let listing = try await Runner().capture(Command("zstd", "-lv", path))
+        let frames = listing.stdoutText.split(separator: "\n").first { $0.contains("# Zstandard Frames") }
+        let expected = (Self.data.count + (64 << 10) - 1) / (64 << 10)
+        #expect(frames?.hasSuffix(" \(expected)") == true, "\(listing.stdoutText)")
+        #expect(try ZstdDecompressingSource(FileSource(path: path)).readAll() == Self.data)
+    }
+
+    @Test func anEmptyStreamIsOneEmptyFrame() async throws {
+        for workers in [0, 2] {
+            let sink = BytesSink()
+            let zstd = try ZstdCompressingSink(level: 3, workers: workers, next: sink)
+            try zstd.finish()
+            #expect(sink.isFinished)
+            #expect(!sink.bytes.isEmpty)
+            #expect(try ZstdDecompressingSource(BytesSource(sink.bytes)).readAll() == [])
+        }
+    }
+
+    struct Refused: Error {}
+
+    /// A sink that takes `allowed` writes, then fails.
+    final class FailingSink: ByteSink {
+        var allowed: Int
+        init(allowed: Int) { self.allowed = allowed }
+        func write(_ chunk: UnsafeRawBufferPointer) throws {
+            if allowed == 0 { throw Refused() }
+            allowed -= 1
+        }
+        func finish() throws {}
+    }
+
+    @Test func aFailingNextStageStopsTheWorkersAndEveryLaterWriteFails() throws {
+        let zstd = try ZstdCompressingSink(level: 1, workers: 2, blockSize: 4096, next: FailingSink(allowed: 3))
+        #expect(throws: Refused.self) {
+            for _ in 0..<100 { try zstd.write(Array(Self.data[0..<5000])) }
+        }
+        #expect(throws: ArchiveError.self) { try zstd.write([1, 2, 3]) }
+        #expect(throws: ArchiveError.self) { try zstd.finish() }
+        // Dropping it joins the workers (the test would hang otherwise).
+    }
+
+    @Test func blockSizeBelowAPageIsRefused() {
+        #expect(throws: ArchiveError.self) { try ZstdCompressingSink(blockSize: 100, next: BytesSink()) }
+    }
+
     @Test func weDecompressZstdCLIOutputIncludingConcatenatedFrames() async throws {
         let tmp = try TempDirectory(prefix: "opskit-zstd")
         defer { tmp.remove() }

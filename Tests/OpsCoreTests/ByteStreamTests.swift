@@ -25,6 +25,61 @@ import Testing
         #expect(direct.byteCount == data.count)
     }
 
+    @Test func filledChunksAreLentInOrderAndMixWithCopyingReads() throws {
+        let data = (0..<1_000_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 11) }
+        let source = try ThreadedSource(capacity: 32 << 10) { out in
+            var offset = 0
+            while offset < data.count {
+                offset += try out.fill(upTo: 10_000) { buffer in
+                    let count = min(buffer.count, data.count - offset)
+                    data.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<offset + count])) }
+                    return count
+                }
+            }
+            #expect(try out.fill(upTo: 100) { _ in 0 } == 0)  // queues nothing
+            try out.finish()
+        }
+        var collected: [UInt8] = []
+        var small = [UInt8](repeating: 0, count: 3333)
+        var lendings = 0
+        while true {
+            if lendings % 2 == 0 {
+                guard let chunk = try source.nextChunk() else { break }
+                #expect(chunk.count <= 10_000)
+                collected += chunk
+            } else {
+                let count = try small.withUnsafeMutableBytes { try source.read(into: $0) }
+                if count == 0 { break }
+                collected += small[0..<count]
+            }
+            lendings += 1
+        }
+        #expect(collected == data)
+        #expect(try source.nextChunk() == nil)
+    }
+
+    @Test func aFailingFillEndsTheStreamWithItsErrorAfterTheChunksBefore() throws {
+        let source = try ThreadedSource { out in
+            try out.fill(upTo: 8) { buffer in
+                buffer.copyBytes(from: [1, 2, 3])
+                return 3
+            }
+            try out.fill(upTo: 8) { _ in throw Boom() }
+        }
+        #expect(try source.nextChunk().map(Array.init) == [1, 2, 3])
+        #expect(throws: Boom.self) { _ = try source.nextChunk() }
+    }
+
+    @Test func copyTakesLentChunks() throws {
+        let source = try ThreadedSource { out in
+            for byte in UInt8(0)..<50 { try out.fill(upTo: 1000) { buffer in buffer.initializeMemory(as: UInt8.self, repeating: byte); return 1000 } }
+            try out.finish()
+        }
+        let sink = DigestSink()
+        #expect(try source.copy(to: sink) == 50_000)
+        #expect(sink.byteCount == 50_000)
+    }
+
     struct Boom: Error {}
 
     @Test func producerErrorReachesTheReaderAfterTheBytesBeforeIt() throws {

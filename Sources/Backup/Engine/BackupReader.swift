@@ -25,9 +25,10 @@ public struct BackupReader: Sendable {
         }
     }
 
-    /// The plaintext tar stream of a backup, produced on a thread of its own (read, hash, decrypt,
-    /// decompress) so that the caller's thread can spend its core on extracting. `finish()` on the returned
-    /// handle drains the object to its end and checks the checksum.
+    /// The plaintext tar stream of a backup. Two threads of its own produce it: one reads the object and
+    /// hashes it, the other decrypts and decompresses, so that the caller's thread can spend its time on
+    /// extracting; chunks pass between them without copies. `finish()` on the returned handle drains the
+    /// object to its end and checks the checksum.
     public func openArchive(_ manifest: BackupManifest, in store: BackupStore) throws -> ArchiveStream {
         guard let compression = CompressionKind(rawValue: manifest.compression) else {
             throw BackupError.unsupported("backup \(manifest.id) uses compression `\(manifest.compression)`, which this opskit does not know: upgrade opskit")
@@ -36,17 +37,23 @@ public struct BackupReader: Sendable {
             throw BackupError.identityRequired(id: manifest.id.description, recipients: manifest.recipients)
         }
         let raw = DigestSource(try store.open(manifest))
+        let fetched = try ThreadedSource(capacity: 4 << 20) { out in
+            while try out.fill(upTo: 1 << 20, { try raw.readFully(into: $0) }) > 0 {}
+            try out.finish()
+        }
         // Decrypting reads the header now: a wrong identity fails here, before anything else happens.
-        var plain: ByteSource = raw
-        if manifest.encrypted { plain = try AgeDecryptingSource(source: raw, identities: identities) }
+        var plain: ByteSource = fetched
+        if manifest.encrypted { plain = try AgeDecryptingSource(source: fetched, identities: identities) }
         let tar = try Compression.decompressingSource(compression, plain)
-        let checked = try ThreadedSource(capacity: 4 << 20) { sink in
-            try tar.copy(to: sink, bufferSize: 1 << 20)
+        let checked = try ThreadedSource(capacity: 4 << 20) { out in
+            defer { fetched.cancel() }  // on a failure, the reading thread stops too
+            while try out.fill(upTo: 1 << 20, { try tar.readFully(into: $0) }) > 0 {}
             // Past the end of the compressed stream: nothing may follow, and the whole object is hashed.
+            // The reading thread has ended once its stream did, so `raw` is complete and ours to read.
             let rest = DigestSink()
-            try raw.copy(to: rest, bufferSize: 1 << 20)
+            try fetched.copy(to: rest)
             try Self.check(raw, against: manifest)
-            try sink.finish()
+            try out.finish()
         }
         return ArchiveStream(source: checked)
     }

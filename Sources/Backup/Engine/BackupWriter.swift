@@ -27,9 +27,11 @@ public struct PlannedSource: Sendable, Equatable {
 
 /// The one streaming pass: sources → tar → zstd/gzip → age → SHA-256 → store, then the manifest, last.
 ///
-/// Two threads share the work: one reads the sources and writes tar; the calling thread compresses (zstd
-/// with its own workers), encrypts, hashes and hands the bytes to the store. Between them sits a bounded
-/// queue, so memory does not grow with the data. If anything fails, the upload is aborted and no manifest
+/// With zstd, the calling thread reads the sources and writes tar into fixed-size blocks that zstd workers
+/// compress (one per core); the frames come back in order on the calling thread, which encrypts, hashes and
+/// hands them to the store. With gzip or none, tar is written on a thread of its own and the calling thread
+/// compresses, encrypts, hashes and stores, behind a bounded queue. Either way memory does not grow with the
+/// data. If anything fails, the upload is aborted and no manifest
 /// is written: the backup does not exist.
 public struct BackupWriter: Sendable {
     public var compression: CompressionKind
@@ -69,7 +71,7 @@ public struct BackupWriter: Sendable {
                 .encoded()
             let scratch = scratchDirectory
             let progress = self.progress
-            let stream = try ThreadedSource(capacity: 2 << 20) { tarSink in
+            let archive: (ByteSink) throws -> Void = { tarSink in
                 let writer = try TarWriter(sink: tarSink)
                 try writer.addBytes(index, as: ArchiveIndex.entryName, mode: 0o644,
                                     modified: Int(createdAt.timeIntervalSince1970))
@@ -101,9 +103,16 @@ public struct BackupWriter: Sendable {
                 }
                 try writer.finish()
             }
-            tar = stream
-            try stream.copy(to: sink, bufferSize: 1 << 20)
-            try sink.finish()
+            if compression == .zstd {
+                // zstd compresses on workers of its own: the tar writer feeds it directly, and the frames
+                // are encrypted, hashed and stored on this thread while the workers compress the next blocks.
+                try archive(sink)
+            } else {
+                let stream = try ThreadedSource(capacity: 2 << 20) { try archive($0) }
+                tar = stream
+                try stream.copy(to: sink, bufferSize: 1 << 20)
+                try sink.finish()
+            }
             guard let sha = digest.sha256Hex else { throw BackupError.internalInconsistency("no checksum after finishing") }
             let manifest = BackupManifest(
                 id: id, createdAt: createdAt,

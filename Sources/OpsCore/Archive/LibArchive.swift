@@ -12,7 +12,8 @@ func libarchiveMessage(_ archive: OpaquePointer) -> String {
     return code != 0 ? String(cString: strerror(code)) : "libarchive reported an unspecified error"
 }
 
-/// Where libarchive's reads come from: a ``ByteSource``, through one reused buffer.
+/// Where libarchive's reads come from: a ``ByteSource``, through one reused buffer, or straight from the
+/// chunks a ``ChunkedByteSource`` lends.
 /// The source's own error is kept and rethrown unchanged instead of libarchive's "read callback failed".
 final class ArchiveInput {
     let source: ByteSource
@@ -33,6 +34,12 @@ final class ArchiveInput {
             { _, client, out in
                 let input = Unmanaged<ArchiveInput>.fromOpaque(client!).takeUnretainedValue()
                 do {
+                    if let chunked = input.source as? ChunkedByteSource {
+                        // Lent until the next call, which is as long as libarchive needs it.
+                        guard let chunk = try chunked.nextChunk() else { return 0 }
+                        out?.pointee = chunk.baseAddress
+                        return chunk.count
+                    }
                     let count = try input.source.read(into: input.buffer)
                     out?.pointee = UnsafeRawPointer(input.buffer.baseAddress)
                     return count

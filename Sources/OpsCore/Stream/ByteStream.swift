@@ -28,6 +28,14 @@ extension ByteSource {
     /// Copies the whole rest of the stream into `sink` (without finishing it); returns the byte count.
     @discardableResult
     public func copy(to sink: ByteSink, bufferSize: Int = 1 << 20) throws -> Int {
+        if let chunked = self as? ChunkedByteSource {
+            var total = 0
+            while let chunk = try chunked.nextChunk() {
+                try sink.write(chunk)
+                total += chunk.count
+            }
+            return total
+        }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 16)
         defer { buffer.deallocate() }
         var total = 0
