@@ -51,6 +51,13 @@ public struct BackupWriter: Sendable {
         self.progress = progress
     }
 
+    /// zstd's blocks and the store's part share one memory budget (the issue's: 64 MiB peak RSS at the
+    /// default 16 MiB S3 part). Two workers hold five blocks: 4 MiB blocks (20 MiB, ratio 1.71 on the bench
+    /// set) when the store holds nothing in memory, 2 MiB (10 MiB, ratio 1.65) beside a part over 4 MiB.
+    static func zstdBlockSize(besides uploadMemory: Int) -> Int {
+        uploadMemory > 4 << 20 ? 2 << 20 : ZstdCompressingSink.defaultBlockSize
+    }
+
     /// The object's name in the store: `backup-20260120-020000.tar.zst.age`.
     public func objectName(for id: BackupID) -> String {
         id.description + compression.fileSuffix + (recipients.isEmpty ? "" : ".age")
@@ -65,7 +72,8 @@ public struct BackupWriter: Sendable {
             let digest = DigestSink(next: upload)
             var sink: ByteSink = digest
             if !recipients.isEmpty { sink = try AgeEncryptingSink(recipients: recipients, next: sink) }
-            sink = try Compression.compressingSink(compression, level: level, next: sink)
+            sink = try Compression.compressingSink(
+                compression, level: level, zstdBlockSize: Self.zstdBlockSize(besides: store.uploadMemory), next: sink)
 
             let index = try ArchiveIndex(id: id.description, createdAt: createdAt, sources: sources.map(\.source))
                 .encoded()

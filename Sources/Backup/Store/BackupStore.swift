@@ -28,6 +28,12 @@ public protocol BackupStore: AnyObject, Sendable {
     /// multipart uploads. Only names this store writes (starting with a backup id) are touched. Returns
     /// what was removed. Call it only while holding the backup lock: an upload in progress counts as a leftover.
     func removeLeftovers() throws -> [String]
+    /// Bytes an upload holds in memory at a time (an S3 part), which the writer leaves out of its own budget.
+    var uploadMemory: Int { get }
+}
+
+extension BackupStore {
+    public var uploadMemory: Int { 0 }
 }
 
 /// One object being written. `write` as often as needed, then `finish` to make the object complete; or

@@ -13,6 +13,7 @@ public final class S3BackupStore: BackupStore {
     public let location: S3Location
     /// Bytes per multipart part and per ranged read; at least `S3Client.minimumPartSize`.
     public let partSize: Int
+    public var uploadMemory: Int { partSize }
     let client: S3Client
     let retry: RetryPolicy
     let logger: Logger?

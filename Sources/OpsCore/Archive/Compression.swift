@@ -14,11 +14,13 @@ public enum CompressionKind: String, Sendable, CaseIterable {
 
 /// Builds the compressing or decompressing stage for a ``CompressionKind``.
 public enum Compression {
-    /// A sink that compresses into `next`; `level` nil is the kind's default (zstd 3, gzip 6).
-    /// With `.none` it returns `next` itself.
-    public static func compressingSink(_ kind: CompressionKind, level: Int?, next: ByteSink) throws -> ByteSink {
+    /// A sink that compresses into `next`; `level` nil is the kind's default (zstd 3, gzip 6), `zstdBlockSize`
+    /// the input per zstd frame (see ``ZstdCompressingSink``). With `.none` it returns `next` itself.
+    public static func compressingSink(_ kind: CompressionKind, level: Int?,
+                                       zstdBlockSize: Int = ZstdCompressingSink.defaultBlockSize,
+                                       next: ByteSink) throws -> ByteSink {
         switch kind {
-        case .zstd: try ZstdCompressingSink(level: level ?? 3, next: next)
+        case .zstd: try ZstdCompressingSink(level: level ?? 3, blockSize: zstdBlockSize, next: next)
         case .gzip: try GzipCompressingSink(level: level ?? 6, next: next)
         case .none: next
         }
