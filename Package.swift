@@ -50,6 +50,7 @@ let package = Package(
         .target(name: "Health", dependencies: ["OpsCore", "Shell", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Deploy", dependencies: ["OpsCore", "Shell", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Backup", dependencies: ["OpsCore", "Shell", "CSQLite", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Monitor", dependencies: ["OpsCore", "Shell", "Health", "Backup", .product(name: "Logging", package: "swift-log")]),
 
         // Argument parsing for every tool, thin: parse, call a library, map errors to exit codes.
         .target(
@@ -73,6 +74,7 @@ let package = Package(
         .testTarget(name: "HealthTests", dependencies: ["Health", "OpsCore", "TestSupport"]),
         .testTarget(name: "DeployTests", dependencies: ["Deploy", "OpsCore", "Shell", "TestSupport"]),
         .testTarget(name: "BackupTests", dependencies: ["Backup", "OpsCore", "Shell", "TestSupport"]),
+        .testTarget(name: "MonitorTests", dependencies: ["Monitor", "OpsCore", "Shell", "TestSupport"]),
         // Drive the built executable against real servers; depends on `opskit` so it is built first.
         .testTarget(name: "IntegrationTests", dependencies: ["opskit", "OpsCore", "Shell", "TestSupport"]),
     ],
