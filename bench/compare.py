@@ -4,7 +4,9 @@
 Alternating keeps machine drift from favouring one side. RSS comes from wait4(), the kernel's own
 count for that child, so nothing extra runs inside the measured process.
 
-usage: compare.py RUNS NAME=COMMAND [NAME=COMMAND …]     (COMMAND is split like a shell would)
+usage: compare.py [--any-exit] RUNS NAME=COMMAND [NAME=COMMAND …]     (COMMAND is split like a shell would)
+--any-exit: a non-zero exit code is a result, not a broken setup (monitoring tools exit 1/2 on findings);
+only 126/127 (cannot run) stop the bench.
 """
 import os, shlex, statistics, sys, time
 
@@ -24,19 +26,23 @@ def run_once(argv):
     return elapsed, rusage.ru_maxrss, os.waitstatus_to_exitcode(status)
 
 def main():
-    runs = int(sys.argv[1])
-    cmds = [(n, shlex.split(c)) for n, c in (a.split("=", 1) for a in sys.argv[2:])]
+    args = sys.argv[1:]
+    any_exit = args[:1] == ["--any-exit"]
+    if any_exit: args = args[1:]
+    runs = int(args[0])
+    cmds = [(n, shlex.split(c)) for n, c in (a.split("=", 1) for a in args[1:])]
+    broken = (lambda code: code in (126, 127) or code < 0) if any_exit else (lambda code: code != 0)
     for _, argv in cmds:                      # warm caches, check that each works
         for _ in range(5):
             _, _, code = run_once(argv)
-        if code != 0:
+        if broken(code):
             sys.exit(f"bench: {shlex.join(argv)} exited {code}; fix the setup before timing it")
     times = {n: [] for n, _ in cmds}
     rss = {n: [] for n, _ in cmds}
     for _ in range(runs):
         for n, argv in cmds:
             t, r, code = run_once(argv)
-            if code != 0:
+            if broken(code):
                 sys.exit(f"bench: {shlex.join(argv)} exited {code} during the run")
             times[n].append(t)
             rss[n].append(r)

@@ -84,7 +84,13 @@ extension MonitorReport {
         return lines.joined(separator: "\n")
     }
 
-    var milliseconds: Int { Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000) }
+    var milliseconds: Int { Int(exactMilliseconds.rounded()) }
+
+    /// The run's duration in milliseconds, to the hundredth.
+    var exactMilliseconds: Double {
+        let ms = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+        return (ms * 100).rounded() / 100
+    }
 
     private func colored(_ state: HealthStatus, _ color: Bool) -> String {
         color ? paint(state, state.rawValue) : state.rawValue
@@ -104,7 +110,8 @@ extension MonitorReport {
 
     /// The `--json` document: status, exit code, host, when, how long, and every check with its value,
     /// unit, thresholds, state and labels.
-    public func jsonDocument() -> String {
+    /// `pretty` false: one line (what `--watch --json` prints per run).
+    public func jsonDocument(pretty: Bool = true) -> String {
         var checks: [JSONValue] = []
         for result in results {
             var object: [String: JSONValue] = [
@@ -120,11 +127,11 @@ extension MonitorReport {
         }
         let document: JSONValue = .object([
             "status": .string(state.rawValue), "exitCode": .number(Double(exitCode)), "host": .string(host),
-            "startedAt": .string(startedAt.ISO8601Format()), "durationMs": .number(Double(milliseconds)),
+            "startedAt": .string(startedAt.ISO8601Format()), "durationMs": .number(exactMilliseconds),
             "checks": .array(checks),
         ])
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         return (try? encoder.encode(document)).map { String(decoding: $0, as: UTF8.self) } ?? #"{"status":"UNKNOWN"}"#
     }
 
@@ -157,7 +164,7 @@ extension MonitorReport {
             "opskit_monitor_last_run_timestamp_seconds \(Int(startedAt.timeIntervalSince1970))",
             "# HELP opskit_monitor_duration_seconds How long the last monitor run took.",
             "# TYPE opskit_monitor_duration_seconds gauge",
-            "opskit_monitor_duration_seconds \(Self.number(Double(milliseconds) / 1000))",
+            "opskit_monitor_duration_seconds \(exactMilliseconds / 1000)",
         ]
         return lines.joined(separator: "\n") + "\n"
     }

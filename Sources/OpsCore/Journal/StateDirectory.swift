@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Where an app's deploy history, backup catalog and alert state live on a target.
 ///
 /// `/var/lib/opskit/<app>` as root, `$XDG_STATE_HOME/opskit/<app>` (default `~/.local/state`) otherwise.
@@ -16,5 +20,42 @@ public enum StateDirectory {
         let directory = base + "/" + app
         if create { try await target.makeDirectory(directory) }
         return directory
+    }
+}
+
+extension StateDirectory {
+    /// The same directory for this machine, computed without starting a process (the monitor runs every
+    /// minute and counts its milliseconds). Creates it (0700) when `create`.
+    public static func local(app: String, environment: [String: String], create: Bool = true) throws -> String {
+        let base: String
+        if let override = environment["OPSKIT_STATE_DIR"], !override.isEmpty {
+            base = override
+        } else if geteuid() == 0 {
+            base = "/var/lib/opskit"
+        } else if let state = environment["XDG_STATE_HOME"], !state.isEmpty {
+            base = state + "/opskit"
+        } else {
+            base = (environment["HOME"] ?? "/tmp") + "/.local/state/opskit"
+        }
+        let directory = base + "/" + app
+        if create {
+            var built = ""
+            for part in directory.split(separator: "/") {
+                built += "/" + part
+                if mkdir(built, 0o700) != 0 && errno != EEXIST {
+                    throw StateDirectoryError(path: built, reason: String(cString: strerror(errno)))
+                }
+            }
+        }
+        return directory
+    }
+}
+
+/// The state directory could not be created.
+public struct StateDirectoryError: Error, CustomStringConvertible {
+    public let path: String
+    public let reason: String
+    public var description: String {
+        "cannot create the state directory \(path): \(reason) — set OPSKIT_STATE_DIR to a writable directory"
     }
 }
