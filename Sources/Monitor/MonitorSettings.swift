@@ -21,6 +21,8 @@ public struct MonitorSettings: Sendable {
     public var webhooks: [Webhook] = []
     /// Dead-man URL pinged at the end of every run (`/fail` appended when not OK).
     public var ping: String?
+    /// A CA bundle to trust besides the system's, for health URLs and certificates (a private CA).
+    public var caFile: String?
 
     public init(app: String = "app", healthURLs: [String] = [], domains: [String] = [], expectedContainers: [String] = [],
                 dockerSocket: String = "/var/run/docker.sock", dockerRoot: String? = "/var/lib/docker") {
@@ -33,7 +35,7 @@ public struct MonitorSettings: Sendable {
     }
 
     static let knownKeys: Set<String> = [
-        "health", "domains", "containers", "docker_socket", "docker_root", "thresholds", "backup", "alert", "ping",
+        "health", "domains", "containers", "docker_socket", "docker_root", "thresholds", "backup", "alert", "ping", "ca_file",
     ]
     static let knownThresholds: Set<String> = [
         "disk", "inodes", "memory_available", "swap", "load_per_core", "certificate_days", "backup_age_hours",
@@ -164,6 +166,7 @@ public struct MonitorSettings: Sendable {
         case let other?: throw .invalid(key: "monitor.alert", value: other.scalarText, expected: "a mapping (in \(file))")
         }
         settings.ping = try string(section["ping"], key: "monitor.ping", file: file)
+        settings.caFile = try string(section["ca_file"], key: "monitor.ca_file", file: file)
         return settings
     }
 

@@ -9,17 +9,20 @@ import Shell
 public struct HealthURLCheck: Sendable {
     public var urls: [String]
     public var timeout: Duration
+    /// An extra CA bundle to trust (a private CA).
+    public var caFile: String?
 
-    public init(urls: [String], timeout: Duration = .seconds(10)) {
+    public init(urls: [String], timeout: Duration = .seconds(10), caFile: String? = nil) {
         self.urls = urls
         self.timeout = timeout
+        self.caFile = caFile
     }
 
     public func run() async -> [CheckResult] {
         guard !urls.isEmpty else { return [] }
         // One quick retry for what is transient: a monitor reports, it does not wait out an outage.
         let targets = urls.map {
-            HealthTarget(url: $0, timeout: timeout, retry: RetryPolicy(maxAttempts: 2, initialDelay: .milliseconds(200)))
+            HealthTarget(url: $0, timeout: timeout, caFile: caFile, retry: RetryPolicy(maxAttempts: 2, initialDelay: .milliseconds(200)))
         }
         let report = await HealthCheck().run(targets)
         return report.results.map { result in
@@ -35,11 +38,14 @@ public struct HealthURLCheck: Sendable {
 public struct CertificateCheck: Sendable {
     public var domains: [String]
     public var thresholds: LowerThresholds
+    /// An extra CA bundle to trust (a private CA).
+    public var caFile: String?
     public var client: HTTPClient
 
-    public init(domains: [String], thresholds: LowerThresholds, client: HTTPClient = HTTPClient()) {
+    public init(domains: [String], thresholds: LowerThresholds, caFile: String? = nil, client: HTTPClient = HTTPClient()) {
         self.domains = domains
         self.thresholds = thresholds
+        self.caFile = caFile
         self.client = client
     }
 
@@ -69,6 +75,7 @@ public struct CertificateCheck: Sendable {
         var request = HTTPRequest(url: Self.endpoint(domain), method: "HEAD")
         request.timeout = .seconds(10)
         request.connectTimeout = .seconds(5)
+        request.caFile = caFile
         var invalid: String?
         var response: HTTPResponse?
         do {
