@@ -412,100 +412,112 @@ private final class Lines: Sendable {
             _ = try? await Runner().capture(Command(repositoryRoot() + "/scripts/services/webhook-sink", "stop", dir.path))
             dir.remove()
         }
+
+        /// Runs `body` with a started sink and stops the sink afterwards, also when `body` throws.
+        static func with(_ body: (Sink) async throws -> Void) async throws {
+            let sink = try await start()
+            do {
+                try await body(sink)
+            } catch {
+                await sink.stop()
+                throw error
+            }
+            await sink.stop()
+        }
     }
 
     @Test func aFailingCheckAlertsOnceIsNotRepeatedAndRecoversOnce() async throws {
-        let sink = try await Sink.start()
-        let state = try TempDirectory(prefix: "opskit-monitor-e2e")
-        let topic = sink.url + "/opskit-alerts-5f2c"
-        let alerter = MonitorAlerter(webhooks: [Webhook(kind: .ntfy, url: topic)])
-        let store = AlertStateStore(stateDirectory: state.path)
-        let lines = Lines()
-        let log = lines.logger
+        try await Sink.with { sink in
+            let state = try TempDirectory(prefix: "opskit-monitor-e2e")
+            defer { state.remove() }
+            let topic = sink.url + "/opskit-alerts-5f2c"
+            let alerter = MonitorAlerter(webhooks: [Webhook(kind: .ntfy, url: topic)])
+            let store = AlertStateStore(stateDirectory: state.path)
+            let lines = Lines()
+            let log = lines.logger
 
-        let failing = report([disk(.critical), container(.ok, "running, healthy")], at: t0)
-        #expect(try await alerter.run(failing, store: store, now: t0, logger: log).isEmpty)
-        #expect(sink.received().isEmpty, "one failure: nothing sent")
+            let failing = report([disk(.critical), container(.ok, "running, healthy")], at: t0)
+            #expect(try await alerter.run(failing, store: store, now: t0, logger: log).isEmpty)
+            #expect(sink.received().isEmpty, "one failure: nothing sent")
 
-        let sent = try await alerter.run(failing, store: store, now: t0 + minute, logger: log)
-        #expect(sent.count == 1)
-        #expect(sink.received() == ["/opskit-alerts-5f2c CRITICAL disk:/ 93 % used (46 of 49.6 GiB)"], "\(sink.received())")
-        let firstHeaders = try #require(sink.headers().first)
-        #expect(firstHeaders.path == "/opskit-alerts-5f2c")
-        #expect(firstHeaders.headers["Title"] == .string("opskit monitor on web1"))
-        #expect(firstHeaders.headers["Priority"] == .string("high"))
-        #expect(firstHeaders.headers["Content-Type"]?.stringValue?.hasPrefix("text/plain") == true)
-        let saved = OpsKitProcess.read(store.path).replacing(" ", with: "")
-        #expect(saved.contains("\"alerted\":\"CRITICAL\""), "the alert is on disk: \(saved)")
+            let sent = try await alerter.run(failing, store: store, now: t0 + minute, logger: log)
+            #expect(sent.count == 1)
+            #expect(sink.received() == ["/opskit-alerts-5f2c CRITICAL disk:/ 93 % used (46 of 49.6 GiB)"], "\(sink.received())")
+            let firstHeaders = try #require(sink.headers().first)
+            #expect(firstHeaders.path == "/opskit-alerts-5f2c")
+            #expect(firstHeaders.headers["Title"] == .string("opskit monitor on web1"))
+            #expect(firstHeaders.headers["Priority"] == .string("high"))
+            #expect(firstHeaders.headers["Content-Type"]?.stringValue?.hasPrefix("text/plain") == true)
+            let saved = OpsKitProcess.read(store.path).replacing(" ", with: "")
+            #expect(saved.contains("\"alerted\":\"CRITICAL\""), "the alert is on disk: \(saved)")
 
-        #expect(try await alerter.run(failing, store: store, now: t0 + 2 * minute, logger: log).isEmpty)
-        #expect(sink.received().count == 1, "still failing inside the reminder window: no POST")
+            #expect(try await alerter.run(failing, store: store, now: t0 + 2 * minute, logger: log).isEmpty)
+            #expect(sink.received().count == 1, "still failing inside the reminder window: no POST")
 
-        let fine = report([disk(.ok, "/ 60 % used (29.8 of 49.6 GiB)"), container(.ok, "running, healthy")], at: t0 + 3 * minute)
-        #expect(try await alerter.run(fine, store: store, now: t0 + 3 * minute, logger: log).count == 1)
-        let received = sink.received()
-        #expect(received.count == 2, "\(received)")
-        #expect(received.last == "/opskit-alerts-5f2c RECOVERED disk:/ 60 % used (29.8 of 49.6 GiB) (was CRITICAL, 3 min)")
-        #expect(sink.headers().last?.headers["Priority"] == .string("default"))
+            let fine = report([disk(.ok, "/ 60 % used (29.8 of 49.6 GiB)"), container(.ok, "running, healthy")], at: t0 + 3 * minute)
+            #expect(try await alerter.run(fine, store: store, now: t0 + 3 * minute, logger: log).count == 1)
+            let received = sink.received()
+            #expect(received.count == 2, "\(received)")
+            #expect(received.last == "/opskit-alerts-5f2c RECOVERED disk:/ 60 % used (29.8 of 49.6 GiB) (was CRITICAL, 3 min)")
+            #expect(sink.headers().last?.headers["Priority"] == .string("default"))
 
-        #expect(try await alerter.run(fine, store: store, now: t0 + 4 * minute, logger: log).isEmpty)
-        #expect(sink.received().count == 2, "a recovery is sent once")
-        #expect(lines.all.contains("monitor alert: CRITICAL disk:/"), "\(lines.all)")
-        #expect(!lines.all.contains(sink.url) && !lines.all.contains("5f2c"), "webhook URLs are never logged: \(lines.all)")
+            #expect(try await alerter.run(fine, store: store, now: t0 + 4 * minute, logger: log).isEmpty)
+            #expect(sink.received().count == 2, "a recovery is sent once")
+            #expect(lines.all.contains("monitor alert: CRITICAL disk:/"), "\(lines.all)")
+            #expect(!lines.all.contains(sink.url) && !lines.all.contains("5f2c"), "webhook URLs are never logged: \(lines.all)")
 
-        await sink.stop()
-        state.remove()
+        }
     }
 
     @Test func everyKindOfWebhookGetsItsFormat() async throws {
-        let sink = try await Sink.start()
-        let alerter = MonitorAlerter(webhooks: [
-            Webhook(kind: .slack, url: sink.url + "/slack"), Webhook(kind: .discord, url: sink.url + "/discord"),
-            Webhook(kind: .json, url: sink.url + "/json"), Webhook(kind: .ntfy, url: sink.url + "/ntfy"),
-        ])
-        let runs = Runs()
-        _ = runs.run(disk(.warning, "/ 85 %"), container(.critical), at: t0)
-        let message = try #require(runs.run(disk(.warning, "/ 85 %"), container(.critical), at: t0 + minute))
-        #expect(await alerter.send(message, logger: nil) == 4)
+        try await Sink.with { sink in
+            let alerter = MonitorAlerter(webhooks: [
+                Webhook(kind: .slack, url: sink.url + "/slack"), Webhook(kind: .discord, url: sink.url + "/discord"),
+                Webhook(kind: .json, url: sink.url + "/json"), Webhook(kind: .ntfy, url: sink.url + "/ntfy"),
+            ])
+            let runs = Runs()
+            _ = runs.run(disk(.warning, "/ 85 %"), container(.critical), at: t0)
+            let message = try #require(runs.run(disk(.warning, "/ 85 %"), container(.critical), at: t0 + minute))
+            #expect(await alerter.send(message, logger: nil) == 4)
 
-        let received = sink.received()
-        #expect(received.count == 4, "\(received)")
-        func body(_ path: String) -> JSONValue? {
-            received.first { $0.hasPrefix(path + " ") }.flatMap { JSONValue.parse(Array($0.dropFirst(path.count + 1).utf8)) }
+            let received = sink.received()
+            #expect(received.count == 4, "\(received)")
+            func body(_ path: String) -> JSONValue? {
+                received.first { $0.hasPrefix(path + " ") }.flatMap { JSONValue.parse(Array($0.dropFirst(path.count + 1).utf8)) }
+            }
+            #expect(body("/slack")?["text"] == .string("opskit monitor on web1\nCRITICAL container:web exited (1) 2 min ago\nWARNING disk:/ 85 %"))
+            #expect(body("/discord")?["content"]?.stringValue?.hasPrefix("opskit monitor on web1\nCRITICAL") == true)
+            let json = try #require(body("/json"))
+            #expect(json["event"] == .string("monitor.alert") && json["severity"] == .string("CRITICAL"))
+            #expect(json.value(atPath: "changes.1.id") == .string("disk:/") && json.value(atPath: "changes.2") == nil)
+            #expect(received.contains("/ntfy CRITICAL container:web exited (1) 2 min ago WARNING disk:/ 85 %"))
         }
-        #expect(body("/slack")?["text"] == .string("opskit monitor on web1\nCRITICAL container:web exited (1) 2 min ago\nWARNING disk:/ 85 %"))
-        #expect(body("/discord")?["content"]?.stringValue?.hasPrefix("opskit monitor on web1\nCRITICAL") == true)
-        let json = try #require(body("/json"))
-        #expect(json["event"] == .string("monitor.alert") && json["severity"] == .string("CRITICAL"))
-        #expect(json.value(atPath: "changes.1.id") == .string("disk:/") && json.value(atPath: "changes.2") == nil)
-        #expect(received.contains("/ntfy CRITICAL container:web exited (1) 2 min ago WARNING disk:/ 85 %"))
-        await sink.stop()
     }
 
     @Test func aWebhookThatRefusesGetsTheAlertAgainNextRun() async throws {
-        let sink = try await Sink.start()
-        let state = try TempDirectory(prefix: "opskit-monitor-e2e")
-        let alerter = MonitorAlerter(webhooks: [Webhook(kind: .slack, url: sink.url + "/fail/T000/B000/XXXX")])
-        let store = AlertStateStore(stateDirectory: state.path)
-        let lines = Lines()
-        let failing = report([disk(.critical)], at: t0)
-        for i in 0..<3 { _ = try await alerter.run(failing, store: store, now: t0 + Double(i) * minute, logger: lines.logger) }
-        #expect(sink.received().count == 2, "runs 2 and 3 both try: the first attempt got HTTP 500: \(sink.received())")
-        #expect(lines.all.contains("slack webhook answered HTTP 500"), "\(lines.all)")
-        #expect(!lines.all.contains("XXXX"), "\(lines.all)")
-        await sink.stop()
-        state.remove()
+        try await Sink.with { sink in
+            let state = try TempDirectory(prefix: "opskit-monitor-e2e")
+            defer { state.remove() }
+            let alerter = MonitorAlerter(webhooks: [Webhook(kind: .slack, url: sink.url + "/fail/T000/B000/XXXX")])
+            let store = AlertStateStore(stateDirectory: state.path)
+            let lines = Lines()
+            let failing = report([disk(.critical)], at: t0)
+            for i in 0..<3 { _ = try await alerter.run(failing, store: store, now: t0 + Double(i) * minute, logger: lines.logger) }
+            #expect(sink.received().count == 2, "runs 2 and 3 both try: the first attempt got HTTP 500: \(sink.received())")
+            #expect(lines.all.contains("slack webhook answered HTTP 500"), "\(lines.all)")
+            #expect(!lines.all.contains("XXXX"), "\(lines.all)")
+        }
     }
 
     @Test func deadManPingsGetTheURLWhenOKAndFailOtherwise() async throws {
-        let sink = try await Sink.start()
-        let alerter = MonitorAlerter(webhooks: [])
-        let lines = Lines()
-        #expect(await alerter.ping(url: sink.url + "/ping", ok: true, logger: lines.logger))
-        #expect(await alerter.ping(url: sink.url + "/ping/", ok: false, logger: lines.logger))
-        #expect(sink.received() == ["/ping ", "/ping/fail "])
-        #expect(await alerter.ping(url: sink.url + "/fail-uuid", ok: true, logger: lines.logger) == false)
-        #expect(lines.all.contains("dead-man success ping got HTTP 500") && !lines.all.contains("fail-uuid"), "\(lines.all)")
-        await sink.stop()
+        try await Sink.with { sink in
+            let alerter = MonitorAlerter(webhooks: [])
+            let lines = Lines()
+            #expect(await alerter.ping(url: sink.url + "/ping", ok: true, logger: lines.logger))
+            #expect(await alerter.ping(url: sink.url + "/ping/", ok: false, logger: lines.logger))
+            #expect(sink.received() == ["/ping ", "/ping/fail "])
+            #expect(await alerter.ping(url: sink.url + "/fail-uuid", ok: true, logger: lines.logger) == false)
+            #expect(lines.all.contains("dead-man success ping got HTTP 500") && !lines.all.contains("fail-uuid"), "\(lines.all)")
+        }
     }
 }
