@@ -77,34 +77,13 @@ public struct BackupAlerts: Sendable {
         self.client = client
     }
 
-    public enum Ping: String, Sendable { case start, success, fail }
+    public typealias Ping = DeadManPing.Signal
 
-    /// Pings the dead-man URL; a ping that fails is logged, never fatal. The URL holds a secret (its UUID),
-    /// so it is never printed.
+    /// Pings the dead-man URL (see ``DeadManPing``); a ping that fails is logged, never fatal. The URL holds
+    /// a secret (its UUID), so it is never printed.
     public func ping(_ ping: Ping, message: String? = nil, logger: Logger?) async {
-        guard let base = deadManURL else { return }
-        var url = base
-        while url.hasSuffix("/") { url.removeLast() }
-        switch ping {
-        case .start: url += "/start"
-        case .fail: url += "/fail"
-        case .success: break
-        }
-        var request = HTTPRequest(url: url, method: message == nil ? "GET" : "POST",
-                                  body: message.map { .text(Redactor.redact($0)) })
-        request.timeout = .seconds(10)
-        do {
-            let response = try await retry(
-                RetryPolicy(maxAttempts: 3, initialDelay: .milliseconds(300)), logger: logger,
-                what: "the dead-man \(ping.rawValue) ping",
-                isTransient: { ($0 as? HTTPError)?.isTransient ?? false }
-            ) { _ in try await client.send(request) }
-            if !(200...299).contains(response.status) {
-                logger?.warning("the dead-man \(ping.rawValue) ping got HTTP \(response.status)")
-            }
-        } catch {
-            logger?.warning("could not send the dead-man \(ping.rawValue) ping: \(error)")
-        }
+        guard let deadManURL else { return }
+        await DeadManPing(url: deadManURL, client: client).send(ping, message: message, logger: logger)
     }
 
     /// A failed backup: every webhook hears what failed, how many times in a row, and what to do.

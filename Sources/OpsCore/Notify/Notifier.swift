@@ -2,9 +2,10 @@ import FoundationEssentials
 import Logging
 import Shell
 
-/// Where to tell people how a job ended: Slack and Discord incoming webhooks, or any URL that takes JSON.
+/// Where to tell people how a job ended: Slack and Discord incoming webhooks, any URL that takes JSON,
+/// or an ntfy topic (`https://ntfy.sh/<topic>`, or a self-hosted server's).
 public struct Webhook: Sendable, Equatable {
-    public enum Kind: String, Sendable { case slack, discord, json }
+    public enum Kind: String, Sendable { case slack, discord, json, ntfy }
     public var kind: Kind
     public var url: String
 
@@ -15,13 +16,24 @@ public struct Webhook: Sendable, Equatable {
 }
 
 /// One message about a finished job: a line for chat, and the fields for machines.
+///
+/// `title` and `priority` are for services that have them (ntfy's `Title` and `Priority` headers). When set,
+/// Slack and Discord show the title as the first line and JSON webhooks get `title`/`priority` fields;
+/// when nil (the default) those kinds send exactly what they always did.
 public struct Notification: Sendable {
+    /// ntfy's priorities; `default` is what a message without one gets.
+    public enum Priority: String, Sendable { case min, low, `default`, high, urgent }
+
     public var text: String
     public var fields: [String: JSONValue]
+    public var title: String?
+    public var priority: Priority?
 
-    public init(text: String, fields: [String: JSONValue]) {
+    public init(text: String, fields: [String: JSONValue], title: String? = nil, priority: Priority? = nil) {
         self.text = text
         self.fields = fields
+        self.title = title
+        self.priority = priority
     }
 }
 
@@ -48,18 +60,44 @@ public struct Notifier: Sendable {
         }
     }
 
-    func post(_ notification: Notification, to webhook: Webhook, logger: Logger?) async -> Bool {
+    /// The request `post` sends to `webhook`: its method, headers and body (tests look at it too).
+    static func request(_ notification: Notification, for webhook: Webhook) throws -> HTTPRequest {
+        let titled = notification.title.map { "\($0)\n\(notification.text)" } ?? notification.text
         let payload: JSONValue
         switch webhook.kind {
-        case .slack: payload = .object(["text": .string(notification.text)])
-        case .discord: payload = .object(["content": .string(notification.text)])
-        case .json: payload = .object(notification.fields.merging(["text": .string(notification.text)]) { a, _ in a })
+        case .slack: payload = .object(["text": .string(titled)])
+        case .discord: payload = .object(["content": .string(titled)])
+        case .json:
+            var fields = notification.fields
+            if let title = notification.title { fields["title"] = fields["title"] ?? .string(title) }
+            if let priority = notification.priority { fields["priority"] = fields["priority"] ?? .string(priority.rawValue) }
+            payload = .object(fields.merging(["text": .string(notification.text)]) { a, _ in a })
+        case .ntfy:
+            // ntfy takes the message as the plain-text body; the title and priority go in headers.
+            var headers: [(name: String, value: String)] = [(name: "Content-Type", value: "text/plain; charset=utf-8")]
+            if let title = notification.title { headers.append((name: "Title", value: headerValue(title))) }
+            if let priority = notification.priority { headers.append((name: "Priority", value: priority.rawValue)) }
+            return HTTPRequest(url: webhook.url, method: "POST", headers: headers, body: .text(notification.text))
         }
+        let body = try JSONEncoder().encode(payload)
+        return HTTPRequest(url: webhook.url, method: "POST",
+                           headers: [(name: "Content-Type", value: "application/json")],
+                           body: .bytes(Array(body)))
+    }
+
+    /// A header value that cannot break the request: control characters become spaces, and text that is
+    /// not ASCII is sent as an RFC 2047 encoded word (`=?UTF-8?B?…?=`), which ntfy decodes.
+    static func headerValue(_ text: String) -> String {
+        let flat = String(String.UnicodeScalarView(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? " " : $0 }))
+        guard !flat.unicodeScalars.allSatisfy(\.isASCII) else { return flat }
+        var encoded = Base64.encodeString(Array(flat.utf8))
+        while encoded.utf8.count % 4 != 0 { encoded += "=" }
+        return "=?UTF-8?B?\(encoded)?="
+    }
+
+    func post(_ notification: Notification, to webhook: Webhook, logger: Logger?) async -> Bool {
         do {
-            let body = try JSONEncoder().encode(payload)
-            var request = HTTPRequest(url: webhook.url, method: "POST",
-                                      headers: [(name: "Content-Type", value: "application/json")],
-                                      body: .bytes(Array(body)))
+            var request = try Self.request(notification, for: webhook)
             request.timeout = .seconds(10)
             let response = try await retry(
                 RetryPolicy(maxAttempts: 3, initialDelay: .milliseconds(500)), logger: logger,
@@ -72,8 +110,16 @@ public struct Notifier: Sendable {
             }
             return true
         } catch {
-            logger?.warning("could not deliver the \(webhook.kind.rawValue) notification: \(error)")
+            logger?.warning("could not deliver the \(webhook.kind.rawValue) notification: \(Self.describe(error))")
             return false
         }
+    }
+
+    /// An error's one line without the URL it may quote: webhook and ping URLs hold their secret in the path.
+    public static func describe(_ error: any Error) -> String {
+        if case HTTPError.invalidURL = error {
+            return "the configured URL is not an absolute http:// or https:// URL; check the notify settings"
+        }
+        return "\(error)"
     }
 }
