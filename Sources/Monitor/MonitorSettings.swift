@@ -154,7 +154,7 @@ public struct MonitorSettings: Sendable {
                 }
                 settings.reminder = .seconds(seconds)
             }
-            for (key, kind) in [("slack", Webhook.Kind.slack), ("discord", .discord), ("webhook", .json)] {
+            for (key, kind) in [("slack", Webhook.Kind.slack), ("discord", .discord), ("webhook", .json), ("ntfy", .ntfy)] {
                 for url in try strings(alert[key], key: "monitor.alert.\(key)", file: file) ?? [] {
                     guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
                         throw .invalid(key: "monitor.alert.\(key)", value: "(a URL not starting with http)", expected: "an http(s) URL (in \(file))")

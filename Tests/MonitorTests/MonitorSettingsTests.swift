@@ -60,6 +60,7 @@ import Testing
                 reminder: 30m
                 slack: https://hooks.slack.com/services/T/B/X
                 webhook: [https://a.example/h, https://b.example/h]
+                ntfy: https://ntfy.sh/topic
               ping: https://hc-ping.com/abc
             """)
         #expect(s.healthURLs == ["http://127.0.0.1:3000/api/health"])
@@ -71,7 +72,7 @@ import Testing
         #expect(s.thresholds.backupAgeHours == UpperThresholds(warning: 30, critical: 30))
         #expect(s.alertAfter == 3)
         #expect(s.reminder == .seconds(1800))
-        #expect(s.webhooks.map(\.kind) == [.slack, .json, .json])
+        #expect(s.webhooks.map(\.kind) == [.slack, .json, .json, .ntfy])
         #expect(s.ping == "https://hc-ping.com/abc")
         #expect(s.backupStore != nil)
         let off = try settings("backup:\n  to: /srv/backups\nmonitor:\n  backup: false\n")
