@@ -56,7 +56,7 @@ let package = Package(
         .target(
             name: "OpsKitCLI",
             dependencies: [
-                "Health", "Deploy", "Backup", "OpsCore", "Shell",
+                "Health", "Deploy", "Backup", "Monitor", "OpsCore", "Shell",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

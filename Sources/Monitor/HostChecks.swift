@@ -88,7 +88,9 @@ public struct HostChecks: Sendable {
             if stat(path, &info) == 0 { devices.insert(UInt64(info.st_dev)) }
             results += space(of: path, name: mount.path, labels: ["mount": mount.path, "device": mount.device, "fstype": mount.type])
         }
-        if let dockerRoot, access(dockerRoot, F_OK) == 0 {
+        // Docker's data root, when it is a filesystem of its own (on / it is already checked as disk:/).
+        var info = stat()
+        if let dockerRoot, stat(dockerRoot, &info) == 0, !devices.contains(UInt64(info.st_dev)) {
             results += space(of: dockerRoot, name: "docker", labels: ["mount": dockerRoot, "role": "docker data root"])
         }
         return results
@@ -188,7 +190,7 @@ public struct HostChecks: Sendable {
         let averages = fields.map { String(format2($0)) }.joined(separator: " ")
         return CheckResult(
             id: "load", check: "load", state: limits.state(perCore),
-            summary: "load \(averages) on \(cores) core\(cores == 1 ? "" : "s") (\(format2(perCore)) per core over 5 min)",
+            summary: "\(averages) on \(cores) core\(cores == 1 ? "" : "s") (\(format2(perCore)) per core over 5 min)",
             value: perCore, unit: "per core", warning: limits.warning, critical: limits.critical,
             labels: ["cores": String(cores)])
     }

@@ -61,7 +61,10 @@ extension MonitorReport {
     static func number(_ value: Double) -> String {
         guard value.isFinite else { return "0" }
         if value == value.rounded() && abs(value) < 1e15 { return String(Int(value)) }
-        var text = format2(value)
+        // Four decimals: a latency of 0.4 ms is 0.0004, not 0.
+        let scaled = Int((value * 10_000).rounded())
+        let fraction = String(abs(scaled % 10_000))
+        var text = (scaled < 0 && scaled / 10_000 == 0 ? "-" : "") + "\(scaled / 10_000)." + String(repeating: "0", count: 4 - fraction.count) + fraction
         while text.hasSuffix("0") { text.removeLast() }
         if text.hasSuffix(".") { text.removeLast() }
         return text

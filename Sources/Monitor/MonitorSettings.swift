@@ -9,7 +9,8 @@ public struct MonitorSettings: Sendable {
     public var healthURLs: [String]
     public var domains: [String]
     public var expectedContainers: [String]
-    public var dockerSocket: String
+    /// The Docker Engine API socket; nil when this host has no Docker (`docker_socket: none`).
+    public var dockerSocket: String?
     public var dockerRoot: String?
     public var thresholds = MonitorThresholds()
     /// Where `backup-db` writes; nil: no backup check (no `backup:` section and no `monitor.backup`).
@@ -25,7 +26,7 @@ public struct MonitorSettings: Sendable {
     public var caFile: String?
 
     public init(app: String = "app", healthURLs: [String] = [], domains: [String] = [], expectedContainers: [String] = [],
-                dockerSocket: String = "/var/run/docker.sock", dockerRoot: String? = "/var/lib/docker") {
+                dockerSocket: String? = "/var/run/docker.sock", dockerRoot: String? = "/var/lib/docker") {
         self.app = app
         self.healthURLs = healthURLs
         self.domains = domains
@@ -86,7 +87,7 @@ public struct MonitorSettings: Sendable {
 
         settings.expectedContainers = try strings(section["containers"], key: "monitor.containers", file: file) ?? []
         if let socket = try string(section["docker_socket"], key: "monitor.docker_socket", file: file) {
-            settings.dockerSocket = socket
+            settings.dockerSocket = socket == "none" || socket.isEmpty ? nil : socket
         } else if let host = environment["DOCKER_HOST"], host.hasPrefix("unix://") {
             settings.dockerSocket = String(host.dropFirst("unix://".count))
         }

@@ -19,6 +19,7 @@ public enum OpsKitMain {
         "rollback": RollbackCommand.self,
         "backup-db": BackupCommand.self,
         "restore": RestoreCommand.self,
+        "monitor": MonitorCommand.self,
     ]
 
     public static func main(arguments: [String]) async {

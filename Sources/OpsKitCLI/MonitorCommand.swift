@@ -1,0 +1,131 @@
+import ArgumentParser
+import Dispatch
+import FoundationEssentials
+import Logging
+import Monitor
+import OpsCore
+import Shell
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `monitor`: is the VPS and its app well? A report, a plugin line, JSON or a Prometheus textfile; alerts on
+/// changes only. The checks live in the Monitor library; this parses flags and prints.
+struct MonitorCommand: OpsKitTool {
+    static let configuration = CommandConfiguration(
+        commandName: "monitor",
+        abstract: "Check the host, its containers, health URLs, certificates and backups; alert on changes.",
+        discussion: """
+        Checks disks and inodes, memory and swap, load per core, a pending reboot, every container (Docker
+        Engine API on /var/run/docker.sock), the health URLs and TLS certificates of opskit.yml, and the age of
+        the newest backup. Thresholds and alert targets: the monitor: section of opskit.yml (docs/monitor.md).
+
+        EXIT CODES (Monitoring Plugins):
+          0 OK   1 WARNING   2 CRITICAL   3 UNKNOWN (a check could not run, or bad arguments/configuration)
+
+        EXAMPLES:
+          monitor                                         # the report, then the one-line summary
+          monitor --json | jq '.checks[] | select(.state != "OK")'
+          */5 * * * * root /opt/opskit/bin/monitor --quiet --alert --ping https://hc-ping.com/UUID --config /opt/app/opskit.yml
+          monitor --prometheus /var/lib/node_exporter/textfile/opskit.prom --quiet
+          monitor --watch 60 --alert                      # a systemd service instead of cron
+        """
+    )
+    static var usageExitCode: Int32 { 3 }
+
+    @Option(help: ArgumentHelp("Also write the checks in node_exporter's textfile format to FILE (atomically).",
+                               valueName: "file"))
+    var prometheus: String?
+
+    @Flag(help: "Send notifications (opskit.yml monitor.alert) for checks that changed state.")
+    var alert = false
+
+    @Option(help: ArgumentHelp("Run every N seconds in the foreground until stopped (for a systemd service).",
+                               valueName: "seconds"))
+    var watch: Int?
+
+    @Option(help: ArgumentHelp("Ping this dead-man URL after every run (URL/fail when not OK); or monitor.ping.",
+                               valueName: "url"))
+    var ping: String?
+
+    @OptionGroup var output: OutputOptions
+
+    static func prepare() {
+        HTTPClient.prepare()
+    }
+
+    static func reportUsageError(_ message: String) {
+        writeStdout("MONITOR UNKNOWN - \(message)")
+    }
+
+    mutating func execute() async -> Int32 {
+        Log.bootstrap(tool: "monitor", format: output.logFormat, level: output.logLevel)
+        let logger = Logger(label: "monitor")
+        let environment = ProcessInfo.processInfo.environment
+        let settings: MonitorSettings
+        let stateDirectory: String
+        do {
+            if let watch, !(1...86_400).contains(watch) { throw ValidationError("--watch must be 1–86400 seconds") }
+            if let ping, !(ping.hasPrefix("https://") || ping.hasPrefix("http://")) {
+                throw ValidationError("--ping needs an http(s) URL")
+            }
+            let config = try OpsConfig.load(explicitPath: output.config, environment: environment)
+            var resolved = try MonitorSettings.resolve(config: config, environment: environment)
+            if let ping { resolved.ping = ping }
+            if alert && resolved.webhooks.isEmpty {
+                throw ValidationError("--alert needs somewhere to send: set monitor.alert.slack, discord, webhook or ntfy in opskit.yml")
+            }
+            settings = resolved
+            stateDirectory = try StateDirectory.local(app: settings.app, environment: environment)
+        } catch {
+            Self.reportUsageError(Redactor.redact("\(error)"))
+            return Self.usageExitCode
+        }
+        let cycle = MonitorCycle(settings: settings, environment: environment, stateDirectory: stateDirectory,
+                                 alert: alert, prometheus: prometheus, logger: logger)
+        guard let watch else {
+            let report = await cycle.run()
+            print(report, watching: false)
+            return report.exitCode
+        }
+        return await watchLoop(every: watch, cycle: cycle)
+    }
+
+    /// Runs a cycle every `seconds` (measured from one start to the next) until SIGINT or SIGTERM.
+    func watchLoop(every seconds: Int, cycle: MonitorCycle) async -> Int32 {
+        let task = Task<Int32, Never> {
+            let clock = ContinuousClock()
+            var next = clock.now
+            while !Task.isCancelled {
+                let report = await cycle.run()
+                print(report, watching: true)
+                next = next.advanced(by: .seconds(seconds))
+                if next < clock.now { next = clock.now }  // a slow cycle: start the next one now, do not pile up
+                try? await Task.sleep(until: next, clock: clock)
+            }
+            return 0
+        }
+        var sources: [any DispatchSourceSignal] = []
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { task.cancel() }
+            source.resume()
+            sources.append(source)
+        }
+        let code = await task.value
+        for source in sources { source.cancel() }
+        return code
+    }
+
+    func print(_ report: MonitorReport, watching: Bool) {
+        if output.json {
+            writeStdout(report.jsonDocument(pretty: !watching))
+        } else if output.quiet {
+            if report.state != .ok { writeStdout(report.pluginLine) }
+        } else {
+            let color = StandardStreams.isTerminal(1) && (ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
+            writeStdout(report.table(color: color) + "\n" + report.pluginLine)
+        }
+    }
+}
