@@ -21,10 +21,17 @@ extension MonitorReport {
                 if n > 0 { counts.append("\(n) \(state.rawValue.lowercased())") }
             }
             text = counts.joined(separator: ", ") + " of \(results.count) checks: "
-                + bad.map { "\($0.id) \($0.summary)" }.joined(separator: "; ")
+                + bad.map { "\($0.id) \(Self.shortSummary($0))" }.joined(separator: "; ")
         }
         let perf = perfdata
         return "MONITOR \(state) - \(text)" + (perf.isEmpty ? "" : " | " + perf)
+    }
+
+    /// The summary without the subject the id already names (`health:URL` with `URL 200 in 3 ms` → `200 in 3 ms`).
+    static func shortSummary(_ result: CheckResult) -> String {
+        guard let colon = result.id.firstIndex(of: ":") else { return result.summary }
+        let subject = result.id[result.id.index(after: colon)...] + " "
+        return result.summary.hasPrefix(subject) ? String(result.summary.dropFirst(subject.count)) : result.summary
     }
 
     var perfdata: String {
@@ -82,7 +89,7 @@ extension MonitorReport {
         for row in rows {
             let stateText = row.state.rawValue.padding(8)
             let id = row.id.count > idWidth ? String(row.id.prefix(idWidth - 1)) + "…" : row.id.padding(idWidth)
-            lines.append("  " + (color ? paint(row.state, stateText) : stateText) + " " + id + "  " + row.summary)
+            lines.append("  " + (color ? paint(row.state, stateText) : stateText) + " " + id + "  " + row.summary)  // full: the id may be cut
         }
         return lines.joined(separator: "\n")
     }

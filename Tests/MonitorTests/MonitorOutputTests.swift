@@ -33,6 +33,12 @@ import TestSupport
         #expect(fine.exitCode == 0)
     }
 
+    @Test func thePluginLineDoesNotRepeatTheSubjectTheIDNames() {
+        let health = CheckResult(id: "health:http://a/h", check: "health", state: .critical, summary: "http://a/h 503 in 2 ms")
+        let line = MonitorReport(results: [health], startedAt: .now, duration: .zero, host: "h").pluginLine
+        #expect(line == "MONITOR CRITICAL - 1 critical of 1 checks: health:http://a/h 503 in 2 ms")
+    }
+
     @Test func worstStateRanksUnknownBetweenWarningAndCritical() {
         let unknownAndWarning = MonitorReport(results: [Self.report.results[2], Self.report.results[3]],
                                               startedAt: .now, duration: .zero, host: "h")
