@@ -2,7 +2,7 @@ import FoundationEssentials
 
 /// Parses OpenSSL's printed certificate time, "Nov 21 10:00:00 2027 GMT", by hand: DateFormatter is
 /// full Foundation, which this library must not pull in.
-enum CertificateDate {
+public enum CertificateDate {
     private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
     /// The instant, or nil when the text is not in that form. OpenSSL always prints GMT.
@@ -19,8 +19,9 @@ enum CertificateDate {
         return Date(timeIntervalSince1970: Double(seconds))
     }
 
-    /// Days since 1970-01-01 in the proleptic Gregorian calendar (Howard Hinnant's algorithm).
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+    /// Days since 1970-01-01 in the proleptic Gregorian calendar (Howard Hinnant's algorithm); shared by
+    /// every hand-written date parser (Docker's times too).
+    public static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yearOfEra = y - era * 400
