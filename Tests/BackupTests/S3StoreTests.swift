@@ -151,7 +151,7 @@ import TestSupport
                 continue
             }
             let message = error?.description ?? ""
-            #expect(message.hasSuffix(": S3 rejected the request signature: check AWS_SECRET_ACCESS_KEY"))
+            #expect(message.hasSuffix(": S3 rejected the request signature: check AWS_SECRET_ACCESS_KEY (or B2_APP_KEY)"))
             for text in [message, store.description, "\(store.client.signer.credentials)"] {
                 #expect(!text.contains(secret))
                 #expect(!text.contains(moto.secretAccessKey))

@@ -73,7 +73,7 @@ import TestSupport
         }
         #expect(error == .signatureMismatch)
         let message = "\(error.map { "\($0)" } ?? "")"
-        #expect(message == "S3 rejected the request signature: check AWS_SECRET_ACCESS_KEY")
+        #expect(message == "S3 rejected the request signature: check AWS_SECRET_ACCESS_KEY (or B2_APP_KEY)")
         #expect(!message.contains(secret))
         #expect(!message.contains(moto.secretAccessKey))
         // A HEAD's 403 has no body; the client asks a GET for the reason.

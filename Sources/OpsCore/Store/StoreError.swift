@@ -34,9 +34,9 @@ public enum StoreError: Error, Sendable, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .signatureMismatch:
-            "S3 rejected the request signature: check AWS_SECRET_ACCESS_KEY"
+            "S3 rejected the request signature: check AWS_SECRET_ACCESS_KEY (or B2_APP_KEY)"
         case .unknownAccessKey(let id):
-            "S3 does not know access key ID '\(id)': check AWS_ACCESS_KEY_ID"
+            "S3 does not know access key ID '\(id)': check AWS_ACCESS_KEY_ID (or B2_KEY_ID)"
         case .accessDenied(let resource):
             "S3 denied access to \(resource): check the access key's permissions (or the credentials)"
         case .noSuchBucket(let bucket):
