@@ -54,6 +54,23 @@ import TestSupport
         #expect(again.stderr.contains("not empty"), "\(again.stderr)")
     }
 
+    /// A data directory with `current -> /opt/…` style links: what was backed up comes back, links as they were.
+    @Test func symlinksPointingAnywhereAreRestoredAsTheyWere() async throws {
+        let f = try await BackupFixture.make()
+        defer { f.remove() }
+        _ = try await BackupFixture.sh("ln -s /etc/hostname '\(f.data)/absolute' && ln -s ../../../outside '\(f.data)/escaping'")
+        let backup = try await f.run("backup-db", "--quiet")
+        #expect(backup.exitCode == 0, "\(backup.stderr)")
+        let target = f.root.file("elsewhere")
+        let restored = try await f.run("restore", "latest", "--to", target)
+        #expect(restored.exitCode == 0, "\(restored.stderr)")
+        #expect(try await BackupFixture.sh("readlink '\(target)/files/files/absolute'").trimmingCharacters() == "/etc/hostname")
+        #expect(try await BackupFixture.sh("readlink '\(target)/files/files/escaping'").trimmingCharacters() == "../../../outside")
+        let inPlace = try await f.run("restore", "latest", "--yes")
+        #expect(inPlace.exitCode == 0, "\(inPlace.stderr)")
+        #expect(try await BackupFixture.sh("readlink '\(f.data)/absolute'").trimmingCharacters() == "/etc/hostname")
+    }
+
     @Test func restoreInPlaceSwapsAtomicallyAndKeepsASafetyBackup() async throws {
         let f = try await BackupFixture.make()
         defer { f.remove() }
@@ -189,8 +206,10 @@ import TestSupport
                     if '\(kind)' == 'dotdot':
                         add('../../outside/evil.txt')
                     else:
+                        # A link may point anywhere (restored as it was), but nothing is written through it.
                         info = tarfile.TarInfo('files/files/escape'); info.type = tarfile.SYMTYPE
                         info.linkname = '../../../outside'; t.addfile(info)
+                        add('files/files/escape/evil.txt')
                 PY
                 zstd -q -f evil.tar -o '\(f.store)/\(object)'
                 size=$(stat -c %s '\(f.store)/\(object)'); sum=$(sha256sum '\(f.store)/\(object)' | cut -d' ' -f1)

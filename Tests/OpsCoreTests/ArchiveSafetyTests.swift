@@ -74,6 +74,45 @@ import TestSupport
         #expect(try TarReader(source: FileSource(path: tmp.file("archive.tar"))).list().entries > 0)
     }
 
+    /// Restoring one's own backup: symlinks come back as they were, pointing anywhere, but nothing is ever
+    /// written through one, and hard links still stay inside.
+    @Test func asArchivedRecreatesAnySymlinkButStillNeverWritesThroughOne() async throws {
+        let tmp = try TempDirectory(prefix: "opskit-links")
+        defer { tmp.remove() }
+        try ArchiveFixture.mkdir(tmp.file("outside"))
+        try ArchiveFixture.mkdir(tmp.file("target"))
+        try await ArchiveFixture.craftTar(
+            tmp.file("good.tar"),
+            """
+            symlink('current', '/opt/app/releases/5')
+            symlink('up', '../../elsewhere')
+            file('data', b'payload')
+            """)
+        let summary = try TarReader(source: FileSource(path: tmp.file("good.tar")))
+            .extract(into: tmp.file("target"), symlinks: .asArchived)
+        #expect(summary.entries == 3)
+        func target(_ path: String) -> String {
+            var buffer = [CChar](repeating: 0, count: 256)
+            let count = readlink(path, &buffer, buffer.count)
+            return count < 0 ? "" : String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+        #expect(target(tmp.file("target/current")) == "/opt/app/releases/5")
+        #expect(target(tmp.file("target/up")) == "../../elsewhere")
+
+        try ArchiveFixture.mkdir(tmp.file("target2"))
+        let outside = tmp.file("outside")
+        try await ArchiveFixture.craftTar(tmp.file("evil.tar"), "symlink('link', '\(outside)')\nfile('link/evil')\nhardlink('hl', '/etc/passwd')")
+        let error = #expect(throws: ArchiveError.self) {
+            try TarReader(source: FileSource(path: tmp.file("evil.tar"))).extract(into: tmp.file("target2"), symlinks: .asArchived)
+        }
+        guard case .unsafeEntry(let path, _) = error else {
+            Issue.record("expected unsafeEntry, got \(String(describing: error))")
+            return
+        }
+        #expect(path == "link/evil")
+        #expect(try ArchiveFixture.names(in: outside).isEmpty)
+    }
+
     @Test func safeLinksInsideAreExtracted() async throws {
         let tmp = try TempDirectory(prefix: "opskit-links")
         defer { tmp.remove() }

@@ -357,7 +357,8 @@ public struct RestoreJob: Sendable {
             openDumps[dump] = try FileSink(path: path)
         }
         do {
-            _ = try TarReader(source: stream.source).extract(into: root) { entry in
+            // Our own backup: its symlinks come back as they were, absolute ones too.
+            _ = try TarReader(source: stream.source).extract(into: root, symlinks: .asArchived) { entry in
                 if let dot = entry.path.ranges(of: ".part-").last {
                     let base = String(entry.path[..<dot.lowerBound])
                     if let sink = openDumps[base] { return .stream(sink) }

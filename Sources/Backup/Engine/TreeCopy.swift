@@ -21,7 +21,7 @@ enum TreeCopy {
             if isDirectory { try writer.addTree(at: source, as: name) } else { try writer.addFile(at: source, as: name) }
             try writer.finish()
         }
-        _ = try TarReader(source: stream).extract(into: scratch)
+        _ = try TarReader(source: stream).extract(into: scratch, symlinks: .asArchived)
         guard rename(scratch + "/" + name, destination) == 0 else {
             throw PathSwap.Failure(operation: "rename into \(destination)", code: errno)
         }

@@ -14,13 +14,27 @@ import Glibc
 /// first and names after (`../../lib/x`, never `a/../..`), with no more steps up than the link is deep: as
 /// every directory on the way is a real one and every symlink reached is bound by the same rule, following
 /// it cannot leave the directory. A hard link's target must be a plain relative path inside.
+/// How ``TarReader/extract(into:symlinks:visit:)`` treats where symlinks point.
+public enum SymlinkTargets: Sendable, Equatable {
+    /// Only relative targets that stay inside the directory (for archives of unknown origin; the default).
+    case contained
+    /// Any target, as archived: for restoring one's own backup, where `current -> /opt/app/releases/5` is
+    /// data. No entry is ever written through a symlink either way.
+    case asArchived
+}
+
 struct ExtractionGuard {
     /// The real path (no symlinks) of the directory being extracted into.
     let root: [UInt8]
+    /// Whether symlink targets are checked (``SymlinkTargets``).
+    let symlinkTargets: SymlinkTargets
     /// The last parent directory found free of symlinks; forgotten when a link is created.
     private var checkedParent: [[UInt8]]?
 
-    init(root: [UInt8]) { self.root = root }
+    init(root: [UInt8], symlinkTargets: SymlinkTargets = .contained) {
+        self.root = root
+        self.symlinkTargets = symlinkTargets
+    }
 
     struct Plan {
         /// The absolute path to create.
@@ -48,6 +62,9 @@ struct ExtractionGuard {
         case .symlink:
             checkedParent = nil
             guard let link, !link.isEmpty else { throw refuse("it is a symlink without a target") }
+            // Restoring a backup recreates its symlinks as they were; entries are still never written
+            // through one (checkNoSymlink above), so where a link points is data, not a way out.
+            if symlinkTargets == .asArchived { break }
             guard link.first != 0x2f else {
                 throw refuse("it is a symlink to the absolute path \"\(displayPath(link))\"")
             }

@@ -33,12 +33,14 @@ public final class TarReader {
     ///
     /// Before writing an entry it refuses, with ``ArchiveError/unsafeEntry(path:reason:)`` naming it: absolute
     /// paths, `..` components, a path through a symlink, a symlink whose target is absolute or leads outside
-    /// `directory`, a hard link to outside, and a directory over an existing symlink (see ``ExtractionGuard``);
+    /// `directory` (unless `symlinks` is `.asArchived`), a hard link to outside, and a directory over an
+    /// existing symlink (see ``ExtractionGuard``);
     /// libarchive's own refusal of `..` stays on beneath. Entries before the refused one stay extracted.
     /// Devices, fifos and sockets are not extracted. `visit` sees every entry before these checks, so a caller
     /// may skip what it knows it cannot restore (an absolute symlink, say) instead of failing on it.
     @discardableResult
-    public func extract(into directory: String, visit: (TarEntryInfo) throws -> TarEntryAction = { _ in .extract })
+    public func extract(into directory: String, symlinks: SymlinkTargets = .contained,
+                        visit: (TarEntryInfo) throws -> TarEntryAction = { _ in .extract })
         throws -> TarExtractSummary
     {
         guard let resolved = realpath(directory, nil) else {
@@ -66,7 +68,7 @@ public final class TarReader {
         if geteuid() == 0 { flags |= ARCHIVE_EXTRACT_OWNER }
         archive_write_disk_set_options(disk, flags)
         archive_write_disk_set_standard_lookup(disk)
-        var safety = ExtractionGuard(root: root)
+        var safety = ExtractionGuard(root: root, symlinkTargets: symlinks)
 
         return try UTF8Locale.run {
             let summary = try forEachEntry { entry, info, name in
