@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "Health", dependencies: ["OpsCore", "Shell", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Deploy", dependencies: ["OpsCore", "Shell", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Backup", dependencies: ["OpsCore", "Shell", "CSQLite", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "Monitor", dependencies: ["OpsCore", "Shell", "Health", "Backup", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Monitor", dependencies: ["OpsCore", "Shell", "Backup", .product(name: "Logging", package: "swift-log")]),
 
         // Argument parsing for every tool, thin: parse, call a library, map errors to exit codes.
         .target(

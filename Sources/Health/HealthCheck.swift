@@ -11,15 +11,7 @@ public struct HealthCheck: Sendable {
 
     /// Checks every target at once; results come back in the order the targets were given.
     public func run(_ targets: [HealthTarget], logger: Logger? = nil) async -> HealthReport {
-        let results = await withTaskGroup(of: (Int, HealthResult).self) { group in
-            for (i, target) in targets.enumerated() {
-                group.addTask { (i, await probe.check(target, logger: logger)) }
-            }
-            var byIndex: [Int: HealthResult] = [:]
-            for await (i, result) in group { byIndex[i] = result }
-            return targets.indices.compactMap { byIndex[$0] }
-        }
-        return HealthReport(results: results, targets: targets)
+        HealthReport(results: await probe.checkAll(targets, logger: logger), targets: targets)
     }
 }
 

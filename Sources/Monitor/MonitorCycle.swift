@@ -54,7 +54,7 @@ public struct MonitorCycle: Sendable {
             }
         }
         if let ping = settings.ping {
-            await MonitorAlerter(webhooks: []).ping(url: ping, ok: report.state == .ok, logger: logger)
+            await DeadManPing(url: ping).send(report.state == .ok ? .success : .fail, logger: logger)
         }
         return report
     }

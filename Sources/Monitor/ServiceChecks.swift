@@ -1,11 +1,10 @@
 import FoundationEssentials
-import Health
 import Logging
 import OpsCore
 import Backup
 import Shell
 
-/// The app's health URLs, through the health-check library: WARNING when degraded, CRITICAL when down.
+/// The app's health URLs, probed as health-check probes them (OpsCore's HealthProbe): WARNING when degraded, CRITICAL when down.
 public struct HealthURLCheck: Sendable {
     public var urls: [String]
     public var timeout: Duration
@@ -24,8 +23,7 @@ public struct HealthURLCheck: Sendable {
         let targets = urls.map {
             HealthTarget(url: $0, timeout: timeout, caFile: caFile, retry: RetryPolicy(maxAttempts: 2, initialDelay: .milliseconds(200)))
         }
-        let report = await HealthCheck().run(targets)
-        return report.results.map { result in
+        return await HealthProbe().checkAll(targets).map { result in
             CheckResult(
                 id: "health:\(result.url)", check: "health", state: result.status, summary: result.summary,
                 value: result.latencyMs.map { $0 / 1000 }, unit: "seconds", labels: ["url": result.url])

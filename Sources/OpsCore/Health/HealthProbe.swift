@@ -164,3 +164,17 @@ extension Duration {
         return Double(c.seconds) * 1_000 + Double(c.attoseconds) / 1e15
     }
 }
+
+extension HealthProbe {
+    /// Checks every target at once; the results come back in the order the targets were given.
+    public func checkAll(_ targets: [HealthTarget], logger: Logger? = nil) async -> [HealthResult] {
+        await withTaskGroup(of: (Int, HealthResult).self) { group in
+            for (i, target) in targets.enumerated() {
+                group.addTask { (i, await check(target, logger: logger)) }
+            }
+            var byIndex: [Int: HealthResult] = [:]
+            for await (i, result) in group { byIndex[i] = result }
+            return targets.indices.compactMap { byIndex[$0] }
+        }
+    }
+}
