@@ -9,13 +9,17 @@ import Glibc
 final class Interrupts {
     private let sources: [any DispatchSourceSignal]
 
-    init(cancelling task: Task<Int32, Never>) {
+    /// `announce`: what to say on stderr when a signal arrives (nil: nothing).
+    init(cancelling task: Task<Int32, Never>,
+         announce: (@Sendable (Int32) -> String)? = { sig in
+             "\n\(sig == SIGINT ? "interrupted" : "terminated"): stopping the new version, the old one keeps serving…\n"
+         }) {
         var sources: [any DispatchSourceSignal] = []
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
-                writeStderr("\n\(sig == SIGINT ? "interrupted" : "terminated"): stopping the new version, the old one keeps serving…\n")
+                if let announce { writeStderr(announce(sig)) }
                 task.cancel()
             }
             source.resume()

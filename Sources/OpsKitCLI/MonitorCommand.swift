@@ -1,5 +1,4 @@
 import ArgumentParser
-import Dispatch
 import FoundationEssentials
 import Logging
 import Monitor
@@ -105,16 +104,10 @@ struct MonitorCommand: OpsKitTool {
             }
             return 0
         }
-        var sources: [any DispatchSourceSignal] = []
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { task.cancel() }
-            source.resume()
-            sources.append(source)
-        }
+        // SIGTERM/SIGINT end the loop between runs, silently: stopping is the service manager's normal request.
+        let interrupts = Interrupts(cancelling: task, announce: nil)
         let code = await task.value
-        for source in sources { source.cancel() }
+        interrupts.restore()
         return code
     }
 
