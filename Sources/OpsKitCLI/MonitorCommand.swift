@@ -105,9 +105,11 @@ struct MonitorCommand: OpsKitTool {
             return 0
         }
         // SIGTERM/SIGINT end the loop between runs, silently: stopping is the service manager's normal request.
+        // No restore() afterwards: `timeout` and service managers may signal the whole process group a second
+        // time, which must not kill the process on its way out.
         let interrupts = Interrupts(cancelling: task, announce: nil)
         let code = await task.value
-        interrupts.restore()
+        withExtendedLifetime(interrupts) {}
         return code
     }
 
