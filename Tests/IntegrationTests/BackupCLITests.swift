@@ -165,7 +165,13 @@ import TestSupport
         defer { f.remove() }
         let backup = try await f.run("backup-db", "--json")
         let object = try #require(JSONValue.parse(Array(backup.stdout.utf8))?["backup"]?["object"]?.stringValue)
-        try await BackupFixture.sh("printf 'X' | dd of='\(f.store)/\(object)' bs=1 seek=1000 conv=notrunc 2>/dev/null")
+        // Flip every bit of byte 1000: writing a fixed byte left the object intact when it already held that byte
+        // (1 run in 256 did, and then nothing here was damaged).
+        let path = "\(f.store)/\(object)"
+        try await BackupFixture.sh(
+            "b=$(od -An -tu1 -j1000 -N1 '\(path)' | tr -d ' '); "
+                + "printf \"\\\\$(printf %o $((b ^ 255)))\" | dd of='\(path)' bs=1 seek=1000 conv=notrunc 2>/dev/null; "
+                + "test \"$(od -An -tu1 -j1000 -N1 '\(path)' | tr -d ' ')\" -eq $((b ^ 255))")
         let live = try await BackupFixture.fingerprint(f.data)
 
         let verify = try await f.run("backup-db", "--verify", "latest")
