@@ -50,6 +50,9 @@ let package = Package(
         .target(name: "Health", dependencies: ["OpsCore", "Shell", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Deploy", dependencies: ["OpsCore", "Shell", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Backup", dependencies: ["OpsCore", "Shell", "CSQLite", .product(name: "Logging", package: "swift-log")]),
+        // A small HTTP/1.1 client on POSIX sockets (http:// and Unix sockets), for tools that must start
+        // without loading libcurl. Depends on nothing: no OpsCore, no C wrappers.
+        .target(name: "PlainHTTP"),
         .target(name: "Monitor", dependencies: ["OpsCore", "Shell", "Health", "Backup", .product(name: "Logging", package: "swift-log")]),
 
         // Argument parsing for every tool, thin: parse, call a library, map errors to exit codes.
