@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 
 /// One address to connect to, copied out of getaddrinfo's list.
 struct SocketAddress: Sendable {
@@ -67,11 +66,38 @@ enum Resolver {
     }
 
     /// The outcome of a lookup running on another thread, and the socket pair that says it is there.
-    final class Pending: Sendable {
+    ///
+    /// A pthread mutex guards the outcome rather than Synchronization's `Mutex`: that module is one more
+    /// shared library for a lean executable to load at start-up.
+    final class Pending: @unchecked Sendable {
         let done: Wakeup
-        let outcome = Mutex<Outcome?>(nil)
+        private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+        private var stored: Outcome?
 
-        init() throws(PlainHTTPError) { done = try Wakeup() }
+        init() throws(PlainHTTPError) {
+            done = try Wakeup()
+            mutex = .allocate(capacity: 1)
+            mutex.initialize(to: pthread_mutex_t())
+            pthread_mutex_init(mutex, nil)
+        }
+
+        deinit {
+            pthread_mutex_destroy(mutex)
+            mutex.deallocate()
+        }
+
+        var outcome: Outcome? {
+            get {
+                pthread_mutex_lock(mutex)
+                defer { pthread_mutex_unlock(mutex) }
+                return stored
+            }
+            set {
+                pthread_mutex_lock(mutex)
+                defer { pthread_mutex_unlock(mutex) }
+                stored = newValue
+            }
+        }
     }
 
     /// Starts looking `host` up on a thread of its own; poll `done.readFD`, then read `outcome`.
@@ -79,7 +105,7 @@ enum Resolver {
         let pending = try Pending()
         let code = DetachedThread.start {
             let outcome = lookup(host, port: port)
-            pending.outcome.withLock { $0 = outcome }
+            pending.outcome = outcome
             pending.done.signal()
         }
         guard code == 0 else {

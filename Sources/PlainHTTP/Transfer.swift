@@ -122,7 +122,7 @@ final class Transfer {
         if let addresses = Resolver.numeric(host, port: port) { return addresses }
         let pending = try Resolver.start(host, port: port)
         while true {
-            if let outcome = pending.outcome.withLock({ $0 }) { return try Resolver.addresses(outcome, host: host) }
+            if let outcome = pending.outcome { return try Resolver.addresses(outcome, host: host) }
             try wait(pending.done.readFD, for: POLLIN, until: connectDeadline, connecting: true)
         }
     }
