@@ -50,6 +50,9 @@ let package = Package(
         .target(name: "Health", dependencies: ["OpsCore", "Shell", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Deploy", dependencies: ["OpsCore", "Shell", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Backup", dependencies: ["OpsCore", "Shell", "CSQLite", .product(name: "Logging", package: "swift-log")]),
+        // A small HTTP/1.1 client on POSIX sockets (http:// and Unix sockets), for tools that must start
+        // without loading libcurl. Depends on nothing: no OpsCore, no C wrappers.
+        .target(name: "PlainHTTP"),
         .target(name: "Monitor", dependencies: ["OpsCore", "Shell", "Backup", .product(name: "Logging", package: "swift-log")]),
 
         // Argument parsing for every tool, thin: parse, call a library, map errors to exit codes.
@@ -74,6 +77,7 @@ let package = Package(
         .testTarget(name: "HealthTests", dependencies: ["Health", "OpsCore", "TestSupport"]),
         .testTarget(name: "DeployTests", dependencies: ["Deploy", "OpsCore", "Shell", "TestSupport"]),
         .testTarget(name: "BackupTests", dependencies: ["Backup", "OpsCore", "Shell", "TestSupport"]),
+        .testTarget(name: "PlainHTTPTests", dependencies: ["PlainHTTP", "TestSupport", "Shell"]),
         .testTarget(name: "MonitorTests", dependencies: ["Monitor", "Backup", "OpsCore", "Shell", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         // Drive the built executable against real servers; depends on `opskit` so it is built first.
         .testTarget(name: "IntegrationTests", dependencies: ["opskit", "OpsCore", "Shell", "TestSupport"]),
