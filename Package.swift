@@ -19,12 +19,15 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
-        // C shims only: typed wrappers for variadic C calls. Only OpsCore (curl, libarchive, zstd) and Backup (SQLite) import them.
-        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
-        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        // The C libraries, each wrapped once (only OpsCore's HTTP/Archive and Backup's SQLite import them) and
+        // loaded on first use instead of at process start: see Sources/CLazyLoad/include/CLazyLoad.h. Their
+        // headers come from the -dev packages (scripts/lib.sh); at run time only the libraries are needed.
+        .target(name: "CLazyLoad"),
+        .target(name: "CCurl", dependencies: ["CLazyLoad"]),
+        .target(name: "CArchive", dependencies: ["CLazyLoad"]),
         // SQLite's online backup API, for consistent snapshots of live databases (backup-db).
-        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .target(name: "CSQLite", dependencies: ["CLazyLoad"]),
+        .target(name: "CZstd", dependencies: ["CLazyLoad"]),
 
         // The tiny helper library: processes, pipes, retry, ssh, prompt, log, lock, atomic files.
         .target(

@@ -215,6 +215,10 @@ private final class SQLiteConnection {
     }
 
     init(path: String, readOnly: Bool) throws {
+        if let missing = opskit_sqlite_unavailable() { // loaded on first use (CLazyLoad)
+            throw Failure(code: SQLITE_CANTOPEN, operation: "open the database", message: String(cString: missing))
+                .asSQLiteError(path: path)
+        }
         var db: OpaquePointer?
         let rc = path.withCString { readOnly ? opskit_sqlite3_open_readonly($0, &db) : opskit_sqlite3_open_readwrite($0, &db) }
         guard rc == SQLITE_OK, let db else {

@@ -15,7 +15,7 @@ public final class GzipCompressingSink: ByteSink {
             throw ArchiveError.invalidArgument("gzip level \(level) is outside 1...9: use 6 (the default) up to 9 (smallest)")
         }
         guard let archive = archive_write_new() else {
-            throw ArchiveError.compression("libarchive could not allocate a gzip writer (out of memory?)")
+            throw ArchiveError.compression(libarchiveMissing(or: "libarchive could not allocate a gzip writer (out of memory?)"))
         }
         self.archive = archive
         output = ArchiveOutput(next)
@@ -70,7 +70,7 @@ public final class GzipDecompressingSource: ByteSource {
 
     public init(_ source: ByteSource) throws {
         guard let archive = archive_read_new() else {
-            throw ArchiveError.compression("libarchive could not allocate a gzip reader (out of memory?)")
+            throw ArchiveError.compression(libarchiveMissing(or: "libarchive could not allocate a gzip reader (out of memory?)"))
         }
         self.archive = archive
         input = ArchiveInput(source)

@@ -5,6 +5,12 @@ import CArchive
 
 // The plumbing between libarchive's C callbacks and our byte streams. Nothing here is public.
 
+/// Why an allocation failed: libarchive is loaded on first use (CLazyLoad), so a missing library shows up as a
+/// failed allocation and is named here with the package to install; otherwise `fallback`.
+func libarchiveMissing(or fallback: String) -> String {
+    opskit_archive_unavailable().map { String(cString: $0) } ?? fallback
+}
+
 /// libarchive's message for the last failure on `archive`.
 func libarchiveMessage(_ archive: OpaquePointer) -> String {
     if let text = archive_error_string(archive) { return String(cString: text) }

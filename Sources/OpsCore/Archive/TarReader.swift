@@ -17,7 +17,7 @@ public final class TarReader {
 
     public init(source: ByteSource) throws {
         guard let archive = archive_read_new() else {
-            throw ArchiveError.io(path: "tar", reason: "libarchive could not allocate a reader (out of memory?)")
+            throw ArchiveError.io(path: "tar", reason: libarchiveMissing(or: "libarchive could not allocate a reader (out of memory?)"))
         }
         self.archive = archive
         input = ArchiveInput(source)
@@ -55,7 +55,7 @@ public final class TarReader {
             throw ArchiveError.io(path: directory, reason: "is not a directory; nothing was extracted")
         }
         guard let disk = archive_write_disk_new() else {
-            throw ArchiveError.io(path: directory, reason: "libarchive could not allocate a disk writer (out of memory?)")
+            throw ArchiveError.io(path: directory, reason: libarchiveMissing(or: "libarchive could not allocate a disk writer (out of memory?)"))
         }
         defer { archive_write_free(disk) }
         // Paths handed to libarchive are absolute (root + entry), so the working directory of this process

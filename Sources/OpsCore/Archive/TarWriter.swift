@@ -26,11 +26,11 @@ public final class TarWriter {
 
     public init(sink: ByteSink) throws {
         guard let archive = archive_write_new() else {
-            throw ArchiveError.io(path: "tar", reason: "libarchive could not allocate a writer (out of memory?)")
+            throw ArchiveError.io(path: "tar", reason: libarchiveMissing(or: "libarchive could not allocate a writer (out of memory?)"))
         }
         guard let entry = archive_entry_new() else {
             archive_write_free(archive)
-            throw ArchiveError.io(path: "tar", reason: "libarchive could not allocate an entry (out of memory?)")
+            throw ArchiveError.io(path: "tar", reason: libarchiveMissing(or: "libarchive could not allocate an entry (out of memory?)"))
         }
         self.archive = archive
         self.entry = entry

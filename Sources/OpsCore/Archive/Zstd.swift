@@ -3,6 +3,12 @@ import Glibc
 #endif
 import CZstd
 
+/// Why a context allocation failed: libzstd is loaded on first use (CLazyLoad), so a missing library shows up
+/// as a failed allocation and is named here with the package to install; otherwise `fallback`.
+func libzstdMissing(or fallback: String) -> String {
+    opskit_zstd_unavailable().map { String(cString: $0) } ?? fallback
+}
+
 /// Compresses into zstd frames with checksums (`zstd -d` and `zstd -t` read them).
 ///
 /// Level 1...19. With `workers` 0 it compresses on the calling thread into one frame; otherwise (`nil` is one
@@ -74,7 +80,7 @@ public final class ZstdCompressingSink: ByteSink {
 
         init(level: Int) throws {
             guard let context = ZSTD_createCCtx() else {
-                throw ArchiveError.compression("zstd could not allocate a compression context (out of memory?)")
+                throw ArchiveError.compression(libzstdMissing(or: "zstd could not allocate a compression context (out of memory?)"))
             }
             self.context = context
             output = .allocate(byteCount: ZSTD_CStreamOutSize(), alignment: 16)
@@ -140,7 +146,7 @@ public final class ZstdDecompressingSource: ByteSource {
 
     public init(_ source: ByteSource) throws {
         guard let context = ZSTD_createDCtx() else {
-            throw ArchiveError.compression("zstd could not allocate a decompression context (out of memory?)")
+            throw ArchiveError.compression(libzstdMissing(or: "zstd could not allocate a decompression context (out of memory?)"))
         }
         self.context = context
         self.source = source

@@ -23,7 +23,7 @@ final class ZstdBlockCompressor: @unchecked Sendable {
 
         init(blockSize: Int, level: Int) throws {
             guard let context = ZSTD_createCCtx() else {
-                throw ArchiveError.compression("zstd could not allocate a compression context (out of memory?)")
+                throw ArchiveError.compression(libzstdMissing(or: "zstd could not allocate a compression context (out of memory?)"))
             }
             self.context = context
             input = .allocate(byteCount: blockSize, alignment: 64)

@@ -16,7 +16,9 @@ final class CurlEasy {
 
     private init() throws(HTTPError) {
         guard Self.globalInitCode == CURLE_OK.rawValue else {
-            throw .transport(code: Int(Self.globalInitCode), message: "libcurl could not initialise")
+            // Loaded on first use (CLazyLoad): a missing libcurl surfaces here, as this one line.
+            let why = opskit_curl_unavailable().map { String(cString: $0) } ?? "libcurl could not initialise"
+            throw .transport(code: Int(Self.globalInitCode), message: why)
         }
         guard let handle = curl_easy_init() else {
             throw .transport(code: Int(CURLE_FAILED_INIT.rawValue), message: "libcurl could not create a handle")

@@ -1,8 +1,11 @@
-// SQLite, wrapped once for the Backup target. Only Sources/Backup/Databases/SQLiteDatabase.swift uses it;
-// no SQLite type appears in a public Swift API.
-#ifndef OPSKIT_CSQLITE_SHIM_H
-#define OPSKIT_CSQLITE_SHIM_H
+// SQLite, wrapped once for the Backup target, and loaded on first use (sqlite.c, CLazyLoad.h). Only
+// Sources/Backup/Databases/SQLiteDatabase.swift uses it; no SQLite type appears in a public Swift API.
+#ifndef OPSKIT_CSQLITE_H
+#define OPSKIT_CSQLITE_H
 #include <sqlite3.h>
+
+/// NULL when libsqlite3 is loaded, else one line saying why not and what to install. Loads it on first call.
+const char *opskit_sqlite_unavailable(void);
 
 static inline const char *opskit_sqlite3_version(void) { return sqlite3_libversion(); }
 
