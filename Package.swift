@@ -44,7 +44,7 @@ let package = Package(
             dependencies: [
                 // CArchive for the tar format (and gzip); CZstd for zstd, which we drive ourselves because
                 // Debian's libarchive compresses zstd on one thread. libarchive brings libxml2 and ICU along.
-                "Shell", "CCurl", "CArchive", "CZstd",
+                "Shell", "CCurl", "CArchive", "CZstd", "PlainHTTP",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -79,8 +79,10 @@ struct HealthCheckCommand: OpsKitTool {
 
     @OptionGroup var output: OutputOptions
 
+    /// Loads libcurl while the arguments are parsed, when a URL among them needs it (https); plain http://
+    /// goes through PlainHTTP and never loads it. URLs from opskit.yml or HEALTH_URL load it on first use.
     static func prepare() {
-        HTTPClient.prepare()
+        HTTPClient.prepare(for: CommandLine.arguments.filter { $0.contains("://") })
     }
 
     static func reportUsageError(_ message: String) {

@@ -49,10 +49,6 @@ struct MonitorCommand: OpsKitTool {
 
     @OptionGroup var output: OutputOptions
 
-    static func prepare() {
-        HTTPClient.prepare()
-    }
-
     static func reportUsageError(_ message: String) {
         writeStdout("MONITOR UNKNOWN - \(message)")
     }

@@ -45,7 +45,9 @@ public enum OpsKitMain {
             rest.removeFirst()
         }
         guard let tool = tools[toolName] else { exit(2) }
-        exit(await tool.runTool(arguments: rest))
+        let code = await tool.runTool(arguments: rest)
+        HTTPClient.finishPreparing() // never exit while libcurl is being loaded on another thread
+        exit(code)
     }
 
     static func printOverview(unknown: String?) {

@@ -10,6 +10,10 @@ public struct PlainHTTPResponse: Sendable {
     public var body: [UInt8]
     /// When each phase finished, measured from the start of `send`.
     public var timings: PlainHTTPTimings
+    /// The HTTP version the server answered with: "1.1" or "1.0".
+    public var httpVersion: String = "1.1"
+    /// The peer's numeric address (`127.0.0.1`, `::1`), or the Unix socket's path.
+    public var remoteAddress: String?
 
     public init(status: Int, headers: [(name: String, value: String)] = [],
                 trailers: [(name: String, value: String)] = [], body: [UInt8] = [],
@@ -33,6 +37,8 @@ public struct PlainHTTPResponse: Sendable {
 
 /// When each phase of a request finished, measured from its start; cumulative, as in `curl -w`.
 public struct PlainHTTPTimings: Sendable, Equatable {
+    /// Name lookup done (zero over a Unix socket).
+    public var lookup: Duration = .zero
     /// Name lookup done and the TCP (or Unix socket) connection established.
     public var connect: Duration
     /// First response byte received.

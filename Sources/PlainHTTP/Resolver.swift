@@ -10,6 +10,14 @@ struct SocketAddress: Sendable {
 
     /// `127.0.0.1:8080`, `[::1]:8080`.
     var description: String {
+        let (h, s) = numeric
+        return family == AF_INET6 ? "[\(h)]:\(s)" : "\(h):\(s)"
+    }
+
+    /// The address alone, as curl reports a peer: `127.0.0.1`, `::1`.
+    var host: String { numeric.host }
+
+    private var numeric: (host: String, service: String) {
         var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
         var service = [CChar](repeating: 0, count: Int(NI_MAXSERV))
         var copy = storage
@@ -19,10 +27,10 @@ struct SocketAddress: Sendable {
                             NI_NUMERICHOST | NI_NUMERICSERV)
             }
         }
-        guard result == 0 else { return "?" }
+        guard result == 0 else { return ("?", "?") }
         let h = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let s = String(decoding: service.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return family == AF_INET6 ? "[\(h)]:\(s)" : "\(h):\(s)"
+        return (h, s)
     }
 }
 

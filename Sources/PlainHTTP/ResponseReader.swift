@@ -16,6 +16,7 @@ extension Transfer {
             head = try readHead()
         }
         var response = PlainHTTPResponse(status: head.status, headers: head.headers)
+        response.httpVersion = head.version
         let limit = request.maxResponseBytes
         if request.method == "HEAD" || (100..<200).contains(head.status) || head.status == 204 || head.status == 304 {
             return response
@@ -38,13 +39,14 @@ extension Transfer {
 
     // MARK: - Head
 
-    func readHead() throws -> (status: Int, headers: [(name: String, value: String)]) {
+    func readHead() throws -> (status: Int, version: String, headers: [(name: String, value: String)]) {
         guard let statusLine = try readLine(what: "the status line") else {
             throw PlainHTTPError.io("the server closed the connection without answering")
         }
         let status = try parseStatusLine(statusLine)
         let headers = try readFields(what: "the response headers")
-        return (status, headers)
+        // parseStatusLine checked `HTTP/1.<digit> `.
+        return (status, "1." + String(UnicodeScalar(statusLine[statusLine.startIndex + 7])), headers)
     }
 
     /// `HTTP/1.1 200 OK` (the reason may be empty or missing) → 200.

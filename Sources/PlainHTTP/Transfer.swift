@@ -17,6 +17,8 @@ final class Transfer {
     let connectDeadline: ContinuousClock.Instant
     var fd: Int32 = -1
     var timings = PlainHTTPTimings()
+    /// The peer's numeric address, or the Unix socket's path, once connected.
+    var remoteAddress: String?
     var sawFirstByte = false
     /// Received bytes not yet parsed are `buffer[position...]`.
     var buffer: [UInt8] = []
@@ -49,8 +51,11 @@ final class Transfer {
         try checkCancelled()
         if let path = request.unixSocket {
             try connectUnix(path)
+            remoteAddress = path
         } else {
-            try connectTCP(try resolve(target.host, port: target.port))
+            let addresses = try resolve(target.host, port: target.port)
+            timings.lookup = clock.now - start
+            try connectTCP(addresses)
         }
         timings.connect = clock.now - start
         let peerClosed = try sendAll(bytes)
@@ -64,6 +69,7 @@ final class Transfer {
         }
         timings.total = clock.now - start
         response.timings = timings
+        response.remoteAddress = remoteAddress
         return response
     }
 
@@ -139,7 +145,10 @@ final class Transfer {
             fd = socketFD
             var storage = address.storage
             let code = try connect(&storage, length: address.length)
-            if code == 0 { return }
+            if code == 0 {
+                remoteAddress = address.host
+                return
+            }
             close(fd)
             fd = -1
             lastError = switch code {

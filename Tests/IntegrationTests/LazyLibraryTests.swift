@@ -1,3 +1,4 @@
+import OpsCore
 import Shell
 import Testing
 import TestSupport
@@ -8,11 +9,13 @@ import TestSupport
 /// and nothing is written.
 @Suite(.serialized) struct LazyLibraryTests {
     /// Runs `opskit ARGS…` with `soname` unloadable; returns stdout + stderr and the exit code.
-    static func runWithout(_ soname: String, _ arguments: String...) async throws -> (output: String, exitCode: Int32) {
+    static func runWithout(_ soname: String, _ arguments: String..., environment: [String] = [])
+        async throws -> (output: String, exitCode: Int32)
+    {
         let library = try await Runner().capture(Command("sh", "-c", "ldconfig -p | awk '/\(soname) / {print $NF; exit}'"))
             .stdoutText.trimmingCharacters()
         try #require(library.hasPrefix("/"), "ldconfig does not know \(soname)")
-        let command = ([OpsKitBinary.path] + arguments).map(ShellQuote.quote).joined(separator: " ")
+        let command = (["env"] + environment + [OpsKitBinary.path] + arguments).map(ShellQuote.quote).joined(separator: " ")
         let script = "unshare -m sh -c \(ShellQuote.quote("mount --bind /dev/null \(library) && exec \(command)")) 2>&1; "
             + "echo \"exit=$?\""
         let out = try await Runner().capture(Command("bash", "-c", script), limit: 1 << 20)
@@ -62,5 +65,30 @@ import TestSupport
                 && out.output.contains("apt-get install libsqlite3-0"), "\(out.output)")
         let stored = try await Runner().capture(Command("ls", "-A", tmp.file("store"))).stdoutText
         #expect(stored.isEmpty, "\(stored)")
+    }
+
+    /// Plain http:// and the Docker socket go through PlainHTTP: without libcurl they still work, which they
+    /// could not if either quietly went through curl.
+    @Test func plainHTTPChecksNeedNoLibcurl() async throws {
+        let fixture = try await HTTPFixture.shared
+        let health = try await Self.runWithout("libcurl.so.4", "health-check", fixture.http + "/api/health", "--retries", "0")
+        #expect(health.exitCode == 0 && health.output.hasPrefix("HEALTH OK"), "\(health.output)")
+
+        let tmp = try TempDirectory(prefix: "opskit-lazy")
+        defer { tmp.remove() }
+        let config = tmp.file("opskit.yml")
+        try await Runner().run(Command("sh", "-c", "printf 'app: lazy\\nmonitor:\\n  health: [\(fixture.http)/api/health]\\n' > \(config)"))
+        let monitor = try await Self.runWithout("libcurl.so.4", "monitor", "--json", "--config", config,
+                                                environment: ["OPSKIT_STATE_DIR=" + tmp.file("state")])
+        let document = JSONValue.parse(Array(monitor.output.utf8))
+        guard case .array(let checks)? = document?["checks"] else {
+            Issue.record("no JSON document: \(monitor.output)")
+            return
+        }
+        let health2 = checks.first { $0["check"]?.stringValue == "health" }
+        #expect(health2?["state"]?.stringValue == "OK", "\(monitor.output)")
+        // The engine is up in the test environment: the container check talked to it over the socket.
+        let containers = checks.filter { $0["check"]?.stringValue == "container" }
+        #expect(!containers.isEmpty && containers.allSatisfy { $0["state"]?.stringValue != "UNKNOWN" }, "\(monitor.output)")
     }
 }

@@ -3,11 +3,19 @@ import Testing
 import TestSupport
 @testable import OpsCore
 
-/// HTTPClient against the real nginx fixture over plain HTTP and a Unix socket.
+extension HTTPClient.Transport {
+    /// Both clients, for requests either can send: they must give the same answers.
+    static let eachWay: [Self] = [.libcurl, .plain]
+    /// For what only libcurl does (following redirects, streaming), `.automatic` must pick it.
+    static let automaticAndCurl: [Self] = [.automatic, .libcurl]
+}
+
+/// HTTPClient against the real nginx fixture over plain HTTP and a Unix socket, through libcurl and PlainHTTP.
 @Suite struct HTTPClientTests {
     let client = HTTPClient()
 
-    @Test func getReturnsStatusBodyAndHeaders() async throws {
+    @Test(arguments: HTTPClient.Transport.eachWay) func getReturnsStatusBodyAndHeaders(_ transport: HTTPClient.Transport) async throws {
+        let client = HTTPClient(transport: transport)
         let fixture = try await HTTPFixture.shared
         let response = try await client.send(HTTPRequest(url: fixture.http + "/api/health"))
         #expect(response.status == 200)
@@ -19,14 +27,18 @@ import TestSupport
         #expect(response.certificateExpiry == nil)
     }
 
-    @Test(arguments: [("/404", 404), ("/503", 503), ("/429", 429), ("/unhealthy", 503), ("/text-ok", 200)])
-    func httpErrorStatusesAreResponses(path: String, status: Int) async throws {
+    @Test(arguments: [("/404", 404), ("/503", 503), ("/429", 429), ("/unhealthy", 503), ("/text-ok", 200)],
+          HTTPClient.Transport.eachWay)
+    func httpErrorStatusesAreResponses(_ expected: (path: String, status: Int), _ transport: HTTPClient.Transport) async throws {
+        let (path, status) = expected
+        let client = HTTPClient(transport: transport)
         let fixture = try await HTTPFixture.shared
         let response = try await client.send(HTTPRequest(url: fixture.http + path))
         #expect(response.status == status)
     }
 
-    @Test func postBodyAndHeadersReachTheServer() async throws {
+    @Test(arguments: HTTPClient.Transport.eachWay) func postBodyAndHeadersReachTheServer(_ transport: HTTPClient.Transport) async throws {
+        let client = HTTPClient(transport: transport)
         let fixture = try await HTTPFixture.shared
         let request = HTTPRequest(url: fixture.http + "/echo", method: "POST",
                                   headers: [(name: "X-Test", value: "hello")], body: .text("ping body"))
@@ -79,7 +91,8 @@ import TestSupport
         }
     }
 
-    @Test func bufferedBodyOverTheLimitFails() async throws {
+    @Test(arguments: HTTPClient.Transport.eachWay) func bufferedBodyOverTheLimitFails(_ transport: HTTPClient.Transport) async throws {
+        let client = HTTPClient(transport: transport)
         let fixture = try await HTTPFixture.shared
         await #expect(throws: HTTPError.responseTooLarge(limit: 8 * 1024 * 1024)) {
             try await client.send(HTTPRequest(url: fixture.http + "/big"))
@@ -93,7 +106,8 @@ import TestSupport
         await #expect(throws: HTTPError.responseTooLarge(limit: 10)) { try await client.send(chunked) }
     }
 
-    @Test func largeUploadRoundTrips() async throws {
+    @Test(arguments: HTTPClient.Transport.eachWay) func largeUploadRoundTrips(_ transport: HTTPClient.Transport) async throws {
+        let client = HTTPClient(transport: transport)
         let fixture = try await HTTPFixture.shared
         // Over 1 MiB curl sends "Expect: 100-continue" first; the body must still arrive whole.
         let payload = (0..<(3 * 1024 * 1024)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
@@ -102,14 +116,16 @@ import TestSupport
         #expect(response.body == payload)
     }
 
-    @Test func timingsAreOrdered() async throws {
+    @Test(arguments: HTTPClient.Transport.eachWay) func timingsAreOrdered(_ transport: HTTPClient.Transport) async throws {
+        let client = HTTPClient(transport: transport)
         let fixture = try await HTTPFixture.shared
         let timings = try await client.send(HTTPRequest(url: fixture.http + "/text-ok")).timings
         #expect(timings.dns >= .zero && timings.connect >= .zero && timings.tls == .zero)
         #expect(timings.firstByte >= .zero && timings.total >= timings.firstByte)
     }
 
-    @Test func getOverUnixSocket() async throws {
+    @Test(arguments: HTTPClient.Transport.eachWay) func getOverUnixSocket(_ transport: HTTPClient.Transport) async throws {
+        let client = HTTPClient(transport: transport)
         let fixture = try await HTTPFixture.shared
         let request = HTTPRequest(url: "http://localhost/api/health", unixSocketPath: fixture.unixSocket)
         let response = try await client.send(request)
@@ -118,14 +134,16 @@ import TestSupport
         #expect(response.remoteAddress == fixture.unixSocket)
     }
 
-    @Test func headRequestHasNoBody() async throws {
+    @Test(arguments: HTTPClient.Transport.eachWay) func headRequestHasNoBody(_ transport: HTTPClient.Transport) async throws {
+        let client = HTTPClient(transport: transport)
         let fixture = try await HTTPFixture.shared
         let response = try await client.send(HTTPRequest(url: fixture.http + "/text-ok", method: "HEAD"))
         #expect(response.status == 200)
         #expect(response.body.isEmpty)
     }
 
-    @Test func headOfALargeResourceIsNotMeasuredAgainstTheBodyLimit() async throws {
+    @Test(arguments: HTTPClient.Transport.eachWay) func headOfALargeResourceIsNotMeasuredAgainstTheBodyLimit(_ transport: HTTPClient.Transport) async throws {
+        let client = HTTPClient(transport: transport)
         let fixture = try await HTTPFixture.shared
         // /big is 10 MiB; a HEAD reply announces that length but carries no body.
         let request = HTTPRequest(url: fixture.http + "/big", method: "HEAD", maxResponseBytes: 1024)
@@ -137,9 +155,9 @@ import TestSupport
         }
     }
 
-    @Test func sendBlockingRunsOnTheCallingThread() async throws {
+    @Test(arguments: HTTPClient.Transport.automaticAndCurl) func sendBlockingRunsOnTheCallingThread(_ transport: HTTPClient.Transport) async throws {
+        let client = HTTPClient(transport: transport)
         let fixture = try await HTTPFixture.shared
-        let client = self.client
         let url = fixture.http + "/echo"
         // On a thread of its own, as the backup pipeline calls it.
         let response = try await onThread { try client.sendBlocking(HTTPRequest(url: url, method: "POST", body: .text("blocking"))) }
@@ -152,12 +170,14 @@ import TestSupport
     }
 
     @Test(arguments: ["", "not a url", "127.0.0.1:8080/health", "ftp://example.com/x", "file:///etc/passwd",
-                      "http://", "http:///path", "http://exa mple.com/"])
-    func invalidURLIsRejected(url: String) async {
+                      "http://", "http:///path", "http://exa mple.com/"], HTTPClient.Transport.eachWay)
+    func invalidURLIsRejected(url: String, _ transport: HTTPClient.Transport) async {
+        let client = HTTPClient(transport: transport)
         await #expect(throws: HTTPError.invalidURL(url)) { try await client.send(HTTPRequest(url: url)) }
     }
 
-    @Test func headerWithLineBreakIsRejected() async {
+    @Test(arguments: HTTPClient.Transport.eachWay) func headerWithLineBreakIsRejected(_ transport: HTTPClient.Transport) async {
+        let client = HTTPClient(transport: transport)
         let request = HTTPRequest(url: "http://127.0.0.1:1/", headers: [(name: "X-A", value: "a\r\nX-Injected: 1")])
         await #expect(throws: HTTPError.self) { try await client.send(request) }
     }
@@ -167,7 +187,8 @@ import TestSupport
 @Suite struct HTTPRedirectTests {
     let client = HTTPClient()
 
-    @Test func redirectsAreReturnedUnlessFollowed() async throws {
+    @Test(arguments: HTTPClient.Transport.automaticAndCurl) func redirectsAreReturnedUnlessFollowed(_ transport: HTTPClient.Transport) async throws {
+        let client = HTTPClient(transport: transport)
         let fixture = try await HTTPFixture.shared
         let plain = try await client.send(HTTPRequest(url: fixture.http + "/redirect"))
         #expect(plain.status == 302)
@@ -179,7 +200,8 @@ import TestSupport
         #expect(followed.header("Content-Type") == "application/json")
     }
 
-    @Test func unknownHostIsAResolveFailure() async {
+    @Test(arguments: HTTPClient.Transport.eachWay) func unknownHostIsAResolveFailure(_ transport: HTTPClient.Transport) async {
+        let client = HTTPClient(transport: transport)
         // .invalid never resolves (RFC 6761).
         let request = HTTPRequest(url: "http://opskit-test.invalid/health", connectTimeout: .seconds(5))
         await #expect(throws: HTTPError.couldNotResolve(host: "opskit-test.invalid")) { try await client.send(request) }

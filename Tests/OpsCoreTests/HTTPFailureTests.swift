@@ -6,7 +6,8 @@ import TestSupport
 @Suite struct HTTPFailureTests {
     let client = HTTPClient()
 
-    @Test func closedPortIsRefusedAndTransient() async throws {
+    @Test(arguments: HTTPClient.Transport.eachWay) func closedPortIsRefusedAndTransient(_ transport: HTTPClient.Transport) async throws {
+        let client = HTTPClient(transport: transport)
         let fixture = try await HTTPFixture.shared
         do {
             _ = try await client.send(HTTPRequest(url: fixture.closed + "/api/health"))
@@ -18,7 +19,8 @@ import TestSupport
         }
     }
 
-    @Test func missingUnixSocketIsAConnectFailure() async throws {
+    @Test(arguments: HTTPClient.Transport.eachWay) func missingUnixSocketIsAConnectFailure(_ transport: HTTPClient.Transport) async throws {
+        let client = HTTPClient(transport: transport)
         let request = HTTPRequest(url: "http://localhost/", unixSocketPath: "/nonexistent/opskit.sock")
         await #expect {
             try await client.send(request)
@@ -28,14 +30,16 @@ import TestSupport
         }
     }
 
-    @Test func slowAnswerTimesOut() async throws {
+    @Test(arguments: HTTPClient.Transport.eachWay) func slowAnswerTimesOut(_ transport: HTTPClient.Transport) async throws {
+        let client = HTTPClient(transport: transport)
         let fixture = try await HTTPFixture.shared
         let request = HTTPRequest(url: fixture.http + "/slow", timeout: .milliseconds(500))
         await #expect(throws: HTTPError.timedOut(after: .milliseconds(500))) { try await client.send(request) }
         #expect(HTTPError.timedOut(after: .milliseconds(500)).isTransient)
     }
 
-    @Test func cancellationStopsTheTransfer() async throws {
+    @Test(arguments: HTTPClient.Transport.eachWay) func cancellationStopsTheTransfer(_ transport: HTTPClient.Transport) async throws {
+        let client = HTTPClient(transport: transport)
         let fixture = try await HTTPFixture.shared
         let task = Task { [client] in try await client.send(HTTPRequest(url: fixture.http + "/slow")) }
         try await Task.sleep(for: .milliseconds(200))
@@ -43,7 +47,8 @@ import TestSupport
         await #expect(throws: CancellationError.self) { try await task.value }
     }
 
-    @Test func concurrentSlowRequestsDoNotQueue() async throws {
+    @Test(arguments: HTTPClient.Transport.eachWay) func concurrentSlowRequestsDoNotQueue(_ transport: HTTPClient.Transport) async throws {
+        let client = HTTPClient(transport: transport)
         let fixture = try await HTTPFixture.shared
         let started = ContinuousClock.now
         let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
