@@ -332,6 +332,16 @@ private final class Lines: Sendable {
         #expect(text.contains("\"restarts\"") && text.contains("2027-01-15T08:01:00Z"), "\(text)")
         let leftovers = try #require(try? listDirectory(dir.path))
         #expect(leftovers == ["monitor-state.json"], "no temporary files left: \(leftovers)")
+
+        // Saving what is already there writes nothing (the same inode stays); a change is written (a new one).
+        try store.save(state)
+        var again = stat()
+        #expect(stat(store.path, &again) == 0 && again.st_ino == info.st_ino)
+        state.restarts["web"] = 5
+        try store.save(state)
+        var changed = stat()
+        #expect(stat(store.path, &changed) == 0 && changed.st_ino != info.st_ino)
+        #expect(store.load(now: t0, logger: lines.logger).restarts["web"] == 5)
     }
 
     @Test func aCorruptFileIsMovedAsideWithAWarningAndTreatedAsEmpty() throws {

@@ -107,10 +107,18 @@ public struct AlertStateStore: Sendable {
         return AlertState()
     }
 
-    /// Writes `state` atomically, readable by the owner only.
+    /// Writes `state` atomically, readable by the owner only; nothing when the file already holds exactly that.
+    /// Most runs change nothing (no transition, no restart), and the write's two fsyncs cost a cron run more
+    /// than all its checks.
     public func save(_ state: AlertState) throws {
         let data = try JSONCoding.encoder().encode(state)
-        try AtomicFile.write(Array(data) + [0x0A], to: path, permissions: 0o600)
+        let bytes = Array(data) + [0x0A]
+        var info = stat()
+        if lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_mode & 0o777 == 0o600,
+           info.st_size == bytes.count, FileManager.default.contents(atPath: path).map(Array.init) == bytes {
+            return
+        }
+        try AtomicFile.write(bytes, to: path, permissions: 0o600)
     }
 
     /// `20260501T120000Z`: sortable and safe in a file name.
