@@ -140,9 +140,7 @@ extension MonitorReport {
             "startedAt": .string(startedAt.ISO8601Format()), "durationMs": .number(exactMilliseconds),
             "checks": .array(checks),
         ])
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(document)).map { String(decoding: $0, as: UTF8.self) } ?? #"{"status":"UNKNOWN"}"#
+        return document.serialized(pretty: pretty)
     }
 
     // MARK: - Prometheus
