@@ -82,6 +82,8 @@ let package = Package(
         .testTarget(name: "BackupTests", dependencies: ["Backup", "OpsCore", "Shell", "TestSupport"]),
         .testTarget(name: "PlainHTTPTests", dependencies: ["PlainHTTP", "TestSupport", "Shell"]),
         .testTarget(name: "MonitorTests", dependencies: ["Monitor", "Backup", "OpsCore", "Shell", "TestSupport", .product(name: "Logging", package: "swift-log")]),
+        // Argument handling of the tools, below the executable (the quick parsers against argument-parser).
+        .testTarget(name: "OpsKitCLITests", dependencies: ["OpsKitCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // Drive the built executable against real servers; depends on `opskit` so it is built first.
         .testTarget(name: "IntegrationTests", dependencies: ["opskit", "OpsCore", "Shell", "TestSupport"]),
     ],

@@ -54,7 +54,62 @@ struct MonitorCommand: OpsKitTool {
     }
 
     mutating func execute() async -> Int32 {
-        Log.bootstrap(tool: "monitor", format: output.logFormat, level: output.logLevel)
+        await options.execute()
+    }
+
+    /// The parsed arguments as plain values: what both parsers produce (see `MonitorOptions.quickParse`).
+    var options: MonitorOptions {
+        MonitorOptions(prometheus: prometheus, alert: alert, watch: watch, ping: ping, config: output.config,
+                       json: output.json, quiet: output.quiet, verbose: output.verbose, logFormat: output.logFormat)
+    }
+
+    static func runQuickly(_ arguments: [String]) async -> Int32? {
+        guard let options = MonitorOptions.quickParse(arguments) else { return nil }
+        return await options.execute()
+    }
+}
+
+/// `monitor`'s arguments, parsed. `execute()` is the whole tool once they are known.
+struct MonitorOptions: Equatable, Sendable {
+    var prometheus: String?
+    var alert = false
+    var watch: Int?
+    var ping: String?
+    var config: String?
+    var json = false
+    var quiet = false
+    var verbose = false
+    var logFormat: LogFormat = .human
+
+    var logLevel: Logger.Level { verbose ? .debug : (quiet ? .error : .notice) }
+
+    /// The common, well-formed invocations (`--json --config F`, `--quiet --alert --ping URL`, …) parsed
+    /// without swift-argument-parser, whose reflection costs a run ~2.5 ms — a sixth of what monitor needs,
+    /// run every minute from cron. nil for anything else (help, a mistake, an unusual form): then
+    /// argument-parser parses as always and says what is wrong. Tests check both parsers agree on every
+    /// invocation this accepts (QuickArgumentsTests).
+    static func quickParse(_ arguments: [String]) -> MonitorOptions? {
+        guard let quick = QuickArguments(arguments, flags: ["alert", "json", "quiet", "verbose"],
+                                         options: ["prometheus", "watch", "ping", "config", "log-format"],
+                                         shortFlags: ["q": "quiet", "v": "verbose"])
+        else { return nil }
+        var options = MonitorOptions(prometheus: quick.values["prometheus"], alert: quick.flags.contains("alert"),
+                                     ping: quick.values["ping"], config: quick.values["config"],
+                                     json: quick.flags.contains("json"), quiet: quick.flags.contains("quiet"),
+                                     verbose: quick.flags.contains("verbose"))
+        if let text = quick.values["watch"] {
+            guard let seconds = Int(text) else { return nil }
+            options.watch = seconds
+        }
+        if let text = quick.values["log-format"] {
+            guard let format = LogFormat(rawValue: text) else { return nil }
+            options.logFormat = format
+        }
+        return options
+    }
+
+    func execute() async -> Int32 {
+        Log.bootstrap(tool: "monitor", format: logFormat, level: logLevel)
         let logger = Logger(label: "monitor")
         let environment = ProcessInfo.processInfo.environment
         let settings: MonitorSettings
@@ -64,7 +119,7 @@ struct MonitorCommand: OpsKitTool {
             if let ping, !(ping.hasPrefix("https://") || ping.hasPrefix("http://")) {
                 throw ValidationError("--ping needs an http(s) URL")
             }
-            let config = try OpsConfig.load(explicitPath: output.config, environment: environment)
+            let config = try OpsConfig.load(explicitPath: config, environment: environment)
             var resolved = try MonitorSettings.resolve(config: config, environment: environment)
             if let ping { resolved.ping = ping }
             if alert && resolved.webhooks.isEmpty {
@@ -73,8 +128,8 @@ struct MonitorCommand: OpsKitTool {
             settings = resolved
             stateDirectory = try StateDirectory.local(app: settings.app, environment: environment)
         } catch {
-            Self.reportUsageError(Redactor.redact("\(error)"))
-            return Self.usageExitCode
+            MonitorCommand.reportUsageError(Redactor.redact("\(error)"))
+            return MonitorCommand.usageExitCode
         }
         let cycle = MonitorCycle(settings: settings, environment: environment, stateDirectory: stateDirectory,
                                  alert: alert, prometheus: prometheus, logger: logger)
@@ -110,9 +165,9 @@ struct MonitorCommand: OpsKitTool {
     }
 
     func print(_ report: MonitorReport, watching: Bool) {
-        if output.json {
+        if json {
             writeStdout(report.jsonDocument(pretty: !watching))
-        } else if output.quiet {
+        } else if quiet {
             if report.state != .ok { writeStdout(report.pluginLine) }
         } else {
             let color = StandardStreams.isTerminal(1) && (ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty

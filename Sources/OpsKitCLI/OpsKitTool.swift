@@ -10,12 +10,17 @@ public protocol OpsKitTool: AsyncParsableCommand {
     static func reportUsageError(_ message: String)
     /// Work that can run while the arguments are parsed (on another thread); nothing by default.
     static func prepare()
+    /// Runs the tool when `arguments` are in a plain form it parses itself, nil otherwise (the default):
+    /// for tools run every minute, whose whole job costs less than argument-parser's set-up.
+    static func runQuickly(_ arguments: [String]) async -> Int32?
 }
 
 extension OpsKitTool {
     public static var usageExitCode: Int32 { 2 }
 
     public static func prepare() {}
+
+    public static func runQuickly(_ arguments: [String]) async -> Int32? { nil }
 
     public static func reportUsageError(_ message: String) {
         writeStderr("\(configuration.commandName ?? "opskit"): \(message)\n")
@@ -24,6 +29,7 @@ extension OpsKitTool {
     /// Parses `arguments`, prints help/version/usage errors the argument-parser way, then executes.
     static func runTool(arguments: [String]) async -> Int32 {
         prepare()
+        if let code = await runQuickly(arguments) { return code }
         do {
             var command = try parseAsRoot(arguments)
             guard var tool = command as? Self else {
