@@ -531,3 +531,54 @@ private final class Lines: Sendable {
         }
     }
 }
+
+/// monitor-state.json is read and written through JSONValue; it must stay what the Codable form reads and writes.
+@Suite struct AlertStateFileFormatTests {
+    static let base = Date(timeIntervalSince1970: 1_800_000_000)
+
+    static var sample: AlertState {
+        var state = AlertState(restarts: ["web": 4, "db": 0])
+        state.checks["disk:/"] = CheckAlertState(state: .critical, failures: 3, since: base, failingSince: base - 3600,
+                                                 alerted: .warning, lastNotified: base + 60, summary: "/ 93 % \"used\"")
+        state.checks["load"] = CheckAlertState(state: .ok, since: base - 7200)
+        return state
+    }
+
+    @Test func writesWhatJSONEncoderWrites() throws {
+        let state = Self.sample
+        let codable = String(decoding: try JSONCoding.encoder().encode(state), as: UTF8.self)
+        #expect(state.json.serialized() == codable)
+        #expect(AlertState().json.serialized() == String(decoding: try JSONCoding.encoder().encode(AlertState()), as: UTF8.self))
+    }
+
+    @Test func readsWhatJSONEncoderWrote() throws {
+        let bytes = try JSONCoding.encoder().encode(Self.sample)
+        let document = try #require(JSONValue.parse(Array(bytes)))
+        #expect(AlertState(json: document) == Self.sample)
+        #expect(try JSONCoding.decoder().decode(AlertState.self, from: Data(Array(state: Self.sample))) == Self.sample)
+    }
+
+    @Test func refusesWhatCodableRefuses() throws {
+        let broken = [
+            #"{"checks": {"x": {"state": "BAD", "failures": 1, "since": "2027-01-15T08:00:00Z", "summary": ""}}}"#,
+            #"{"checks": {"x": {"state": "OK", "since": "2027-01-15T08:00:00Z", "summary": ""}}}"#,
+            #"{"checks": {"x": {"state": "OK", "failures": 1.5, "since": "2027-01-15T08:00:00Z", "summary": ""}}}"#,
+            #"{"checks": {"x": {"state": "OK", "failures": 1, "since": "yesterday", "summary": ""}}}"#,
+            #"{"checks": {"x": {"state": "OK", "failures": 1, "since": "2027-01-15T08:00:00Z", "summary": "", "alerted": 3}}}"#,
+            #"{"restarts": {"web": "two"}}"#, #"{"version": "1"}"#, "[1, 2, 3]",
+        ]
+        for text in broken {
+            let document = try #require(JSONValue.parse(Array(text.utf8)), "\(text)")
+            #expect(AlertState(json: document) == nil, "\(text)")
+            #expect(throws: (any Error).self, "\(text)") { try JSONCoding.decoder().decode(AlertState.self, from: Data(text.utf8)) }
+        }
+        let minimal = #"{"checks": {"x": {"state": "OK", "failures": 0, "since": "2027-01-15T08:00:00Z", "summary": "", "alerted": null}}}"#
+        let document = try #require(JSONValue.parse(Array(minimal.utf8)))
+        let decoded = try JSONCoding.decoder().decode(AlertState.self, from: Data(minimal.utf8))
+        #expect(AlertState(json: document) == decoded)
+    }
+}
+
+private extension Array where Element == UInt8 {
+    init(state: AlertState) { self = Array(state.json.serialized().utf8) }
+}

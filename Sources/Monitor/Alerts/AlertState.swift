@@ -88,11 +88,8 @@ public struct AlertStateStore: Sendable {
         }
         let problem: String
         if let bytes = FileManager.default.contents(atPath: path) {
-            do {
-                return try JSONCoding.decoder().decode(AlertState.self, from: bytes)
-            } catch {
-                problem = "it is not valid monitor state JSON"
-            }
+            if let document = JSONValue.parse(bytes), let state = AlertState(json: document) { return state }
+            problem = "it is not valid monitor state JSON"
         } else {
             problem = "it cannot be read"
         }
@@ -111,8 +108,7 @@ public struct AlertStateStore: Sendable {
     /// Most runs change nothing (no transition, no restart), and the write's two fsyncs cost a cron run more
     /// than all its checks.
     public func save(_ state: AlertState) throws {
-        let data = try JSONCoding.encoder().encode(state)
-        let bytes = Array(data) + [0x0A]
+        let bytes = Array(state.json.serialized().utf8) + [0x0A]
         var info = stat()
         if lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_mode & 0o777 == 0o600,
            info.st_size == bytes.count, FileManager.default.contents(atPath: path).map(Array.init) == bytes {
