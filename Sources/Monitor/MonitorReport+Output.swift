@@ -137,7 +137,7 @@ extension MonitorReport {
         }
         let document: JSONValue = .object([
             "status": .string(state.rawValue), "exitCode": .number(Double(exitCode)), "host": .string(host),
-            "startedAt": .string(startedAt.ISO8601Format()), "durationMs": .number(exactMilliseconds),
+            "startedAt": .string(ISO8601Seconds.text(startedAt)), "durationMs": .number(exactMilliseconds),
             "checks": .array(checks),
         ])
         return document.serialized(pretty: pretty)

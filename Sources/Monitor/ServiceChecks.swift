@@ -99,8 +99,8 @@ public struct CertificateCheck: Sendable {
         let whole = Int(days.rounded(.down))
         var state = thresholds.state(days)
         var summary = days < 0
-            ? "certificate expired \(-whole) day\(-whole == 1 ? "" : "s") ago (\(expiry.ISO8601Format()))"
-            : "certificate valid for \(whole) more day\(whole == 1 ? "" : "s") (until \(expiry.ISO8601Format()))"
+            ? "certificate expired \(-whole) day\(-whole == 1 ? "" : "s") ago (\(ISO8601Seconds.text(expiry)))"
+            : "certificate valid for \(whole) more day\(whole == 1 ? "" : "s") (until \(ISO8601Seconds.text(expiry)))"
         if let invalid, days >= 0 {
             state = .critical
             summary = "certificate rejected: \(invalid)"

@@ -1,8 +1,6 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import FoundationEssentials
 import OpsCore
+import Shell
 
 // monitor-state.json read and written through JSONValue instead of Codable: the same document (JSONCoding's
 // style, ISO 8601 dates to the second), without Codable's ~1 ms of first-use type lookups on every cron run.
@@ -89,35 +87,10 @@ extension JSONValue {
 /// `2027-01-15T08:01:00Z`, what JSONEncoder's `.iso8601` strategy writes and reads (whole seconds, UTC).
 enum ISO8601Seconds {
     static func text(_ date: Date) -> String {
-        var t = time_t(date.timeIntervalSince1970.rounded(.down))
-        var p = tm()
-        gmtime_r(&t, &p)
-        func pad(_ n: Int32, _ width: Int) -> String {
-            let digits = String(n)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
-        }
-        return "\(pad(p.tm_year + 1900, 4))-\(pad(p.tm_mon + 1, 2))-\(pad(p.tm_mday, 2))T"
-            + "\(pad(p.tm_hour, 2)):\(pad(p.tm_min, 2)):\(pad(p.tm_sec, 2))Z"
+        Timestamp.iso8601(seconds: Int(date.timeIntervalSince1970.rounded(.down)))
     }
 
     static func date(_ value: JSONValue) -> Date? {
-        guard let text = value.stringValue else { return nil }
-        let b = Array(text.utf8)
-        guard b.count == 20, b[4] == 0x2D, b[7] == 0x2D, b[10] == 0x54, b[13] == 0x3A, b[16] == 0x3A, b[19] == 0x5A
-        else { return nil }
-        func number(_ range: Range<Int>) -> Int? {
-            var n = 0
-            for i in range {
-                guard (0x30...0x39).contains(b[i]) else { return nil }
-                n = n * 10 + Int(b[i] - 0x30)
-            }
-            return n
-        }
-        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
-              let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
-              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
-        else { return nil }
-        let days = CertificateDate.daysFromCivil(year: year, month: month, day: day)
-        return Date(timeIntervalSince1970: Double(days * 86_400 + hour * 3_600 + minute * 60 + second))
+        value.stringValue.flatMap(Timestamp.seconds(fromISO8601:)).map { Date(timeIntervalSince1970: Double($0)) }
     }
 }
