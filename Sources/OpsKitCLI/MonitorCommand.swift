@@ -111,7 +111,7 @@ struct MonitorOptions: Equatable, Sendable {
     func execute() async -> Int32 {
         Log.bootstrap(tool: "monitor", format: logFormat, level: logLevel)
         let logger = Logger(label: "monitor")
-        let environment = ProcessInfo.processInfo.environment
+        let environment = ProcessEnvironment.current()
         let settings: MonitorSettings
         let stateDirectory: String
         do {
@@ -170,7 +170,7 @@ struct MonitorOptions: Equatable, Sendable {
         } else if quiet {
             if report.state != .ok { writeStdout(report.pluginLine) }
         } else {
-            let color = StandardStreams.isTerminal(1) && (ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
+            let color = StandardStreams.isTerminal(1) && (getenv("NO_COLOR").map { String(cString: $0) } ?? "").isEmpty
             writeStdout(report.table(color: color) + "\n" + report.pluginLine)
         }
     }
