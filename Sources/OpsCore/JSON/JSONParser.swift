@@ -92,7 +92,17 @@ struct JSONParser {
 
     private mutating func string() -> String? {
         i += 1  // opening quote
-        var out: [UInt8] = []
+        // Most strings have no escapes: find the closing quote and make the String from the bytes in place.
+        var end = i
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 {
+            end += 1
+        }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            defer { i = end + 1 }
+            return bytes.withUnsafeBufferPointer { String(validating: UnsafeBufferPointer(rebasing: $0[i..<end]), as: UTF8.self) }
+        }
+        var out = Array(bytes[i..<end])
+        i = end
         while i < bytes.count {
             let b = bytes[i]
             switch b {
