@@ -120,7 +120,7 @@ public struct ContainerCheck: Sendable {
                 guard let (index, id) = pending.next() else { return }
                 group.addTask {
                     do throws(DockerEngineError) {
-                        guard let json = try await engine.get("/containers/\(id)/json") else { return (index, .success(nil)) }
+                        guard let json = try await engine.get("/containers/\(id)/json", keeping: ContainerState.inspectMembers) else { return (index, .success(nil)) }
                         guard let state = ContainerState(inspect: json) else {
                             return (index, .failure(DockerEngineError(
                                 description: "the engine's description of it lacks its name or state")))

@@ -30,3 +30,24 @@ import Testing
         #expect(JSONValue.array([.number(.nan), .number(.infinity)]).serialized(pretty: false) == "[null,null]")
     }
 }
+
+/// `JSONValue.parse(_:keepingTopLevel:)`: what is kept equals a full parse; what is skipped is still checked.
+@Suite struct JSONPartialParseTests {
+    @Test func keepsTheNamedMembersAsAFullParseReadsThem() throws {
+        let text = #"{"Id": "abc", "HostConfig": {"Binds": ["/a:/b"], "X": [1, 2.5e3, true, null, "q\"\\\u00e9"]}, "#
+            + #""State": {"Status": "running", "Health": {"Log": [{"Output": "ok\n"}]}}, "Empty": {}, "List": []}"#
+        let full = try #require(JSONValue.parse(Array(text.utf8)))
+        let partial = try #require(JSONValue.parse(Array(text.utf8), keepingTopLevel: ["Id", "State"]))
+        #expect(partial == .object(["Id": full["Id"]!, "State": full["State"]!]))
+        #expect(JSONValue.parse(Array("[1, 2]".utf8), keepingTopLevel: ["a"]) == .array([.number(1), .number(2)]))
+    }
+
+    @Test func brokenSkippedMembersStillFailTheDocument() {
+        for skipped in [#"{"a": [1, 2}"#, #"{"a": "x\u12"}"#, #"{"a": "\q"}"#, #"{"a": tru}"#, #"{"a": 01}"#,
+                        "{\"a\": \"line\nbreak\"}", #"{"a": {"k" 1}}"#, #"{"a": 1,}"#, #"{"a": 1"#] {
+            let wrapped = #"{"keep": 1, "skip": "# + skipped + "}"
+            #expect(JSONValue.parse(Array(wrapped.utf8)) == nil, "\(skipped)")
+            #expect(JSONValue.parse(Array(wrapped.utf8), keepingTopLevel: ["keep"]) == nil, "\(skipped)")
+        }
+    }
+}

@@ -41,6 +41,9 @@ struct ContainerState: Sendable, Equatable {
         self.finishedAt = finishedAt
     }
 
+    /// The members of an inspect document `init(inspect:)` reads; the rest need not be parsed.
+    static let inspectMembers: Set<String> = ["Id", "Name", "State", "Config", "Image", "RestartCount"]
+
     /// Reads an inspect document; nil when it lacks the ID, name or state.
     init?(inspect json: JSONValue) {
         guard let id = json["Id"]?.stringValue, let name = json["Name"]?.stringValue,

@@ -42,7 +42,8 @@ struct DockerSocketClient: Sendable {
     }
 
     /// The parsed answer to GET `path`, or nil when the engine says 404 (a container removed meanwhile).
-    func get(_ path: String) async throws(DockerEngineError) -> JSONValue? {
+    /// With `keeping`, only those members of a top-level object are built (see `JSONValue.parse(_:keepingTopLevel:)`).
+    func get(_ path: String, keeping: Set<String>? = nil) async throws(DockerEngineError) -> JSONValue? {
         let request = HTTPRequest(
             url: "http://localhost" + path, headers: [("Accept", "application/json")],
             connectTimeout: timeout, timeout: timeout, unixSocketPath: socketPath)
@@ -68,7 +69,7 @@ struct DockerSocketClient: Sendable {
             throw DockerEngineError(description: unreachable("\(error)"))
         }
         if response.status == 404 { return nil }
-        let body = JSONValue.parse(response.body)
+        let body = keeping.map { JSONValue.parse(response.body, keepingTopLevel: $0) } ?? JSONValue.parse(response.body)
         guard (200..<300).contains(response.status) else {
             let message = body?["message"]?.stringValue ?? String(response.bodyText.prefix(200))
             throw DockerEngineError(description: "the Docker engine at \(socketPath) answered GET \(path) with HTTP "

@@ -9,13 +9,19 @@ struct JSONParser {
     private var depth = 0
     private static let maxDepth = 256
 
-    init(_ bytes: [UInt8]) {
+    /// Members of the top-level object to keep; the others are skipped (checked for JSON syntax, not built).
+    private let keep: Set<String>?
+
+    init(_ bytes: [UInt8], keep: Set<String>? = nil) {
         self.bytes = bytes
+        self.keep = keep
     }
 
     /// The document, or nil if the bytes are not exactly one JSON value (surrounding whitespace allowed).
-    static func parse(_ bytes: [UInt8]) -> JSONValue? {
-        var parser = JSONParser(bytes)
+    /// With `keep`, a top-level object holds only those members: the rest is skipped without building it
+    /// (a Docker inspect document is ~10 KB, of which a check needs a few fields).
+    static func parse(_ bytes: [UInt8], keep: Set<String>? = nil) -> JSONValue? {
+        var parser = JSONParser(bytes, keep: keep)
         guard let value = parser.value() else { return nil }
         parser.skipSpace()
         return parser.i == bytes.count ? value : nil
@@ -61,8 +67,12 @@ struct JSONParser {
             skipSpace()
             guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { return nil }
             i += 1
-            guard let v = value() else { return nil }
-            members[key] = v
+            if depth == 1, let keep, !keep.contains(key) {
+                guard skipValue() else { return nil }
+            } else {
+                guard let v = value() else { return nil }
+                members[key] = v
+            }
             skipSpace()
             guard i < bytes.count else { return nil }
             if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
@@ -162,6 +172,73 @@ struct JSONParser {
             i += 1
         }
         return v
+    }
+
+    // MARK: - Skipping
+
+    /// Moves past one value, checking its syntax (strings: escapes and control characters; not surrogate pairs).
+    private mutating func skipValue() -> Bool {
+        skipSpace()
+        guard i < bytes.count else { return false }
+        switch bytes[i] {
+        case UInt8(ascii: "{"): return skipContainer(close: UInt8(ascii: "}"), keyed: true)
+        case UInt8(ascii: "["): return skipContainer(close: UInt8(ascii: "]"), keyed: false)
+        case UInt8(ascii: "\""): return skipString()
+        case UInt8(ascii: "t"): return literal("true", .null) != nil
+        case UInt8(ascii: "f"): return literal("false", .null) != nil
+        case UInt8(ascii: "n"): return literal("null", .null) != nil
+        default: return number() != nil
+        }
+    }
+
+    private mutating func skipContainer(close: UInt8, keyed: Bool) -> Bool {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Self.maxDepth else { return false }
+        i += 1
+        skipSpace()
+        if i < bytes.count, bytes[i] == close { i += 1; return true }
+        while true {
+            if keyed {
+                skipSpace()
+                guard i < bytes.count, bytes[i] == UInt8(ascii: "\""), skipString() else { return false }
+                skipSpace()
+                guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { return false }
+                i += 1
+            }
+            guard skipValue() else { return false }
+            skipSpace()
+            guard i < bytes.count else { return false }
+            if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
+            if bytes[i] == close { i += 1; return true }
+            return false
+        }
+    }
+
+    private mutating func skipString() -> Bool {
+        i += 1  // opening quote
+        while i < bytes.count {
+            switch bytes[i] {
+            case UInt8(ascii: "\""):
+                i += 1
+                return true
+            case UInt8(ascii: "\\"):
+                i += 1
+                guard i < bytes.count else { return false }
+                let e = bytes[i]
+                i += 1
+                if e == UInt8(ascii: "u") {
+                    guard hex4() != nil else { return false }
+                } else {
+                    guard "\"\\/bfnrt".utf8.contains(e) else { return false }
+                }
+            case 0x00..<0x20:
+                return false
+            default:
+                i += 1
+            }
+        }
+        return false
     }
 
     private mutating func number() -> JSONValue? {

@@ -39,6 +39,12 @@ public enum JSONValue: Sendable, Equatable, Codable {
         JSONParser.parse(Array(bytes))
     }
 
+    /// `parse(_:)` keeping only these members of a top-level object; the others are checked for JSON syntax
+    /// and skipped without being built. A document that is not an object parses whole.
+    public static func parse(_ bytes: some Collection<UInt8>, keepingTopLevel keys: Set<String>) -> JSONValue? {
+        JSONParser.parse(Array(bytes), keep: keys)
+    }
+
     public subscript(key: String) -> JSONValue? {
         if case .object(let o) = self { return o[key] }
         return nil
