@@ -91,17 +91,17 @@ struct MonitorOptions: Equatable, Sendable {
     static func quickParse(_ arguments: [String]) -> MonitorOptions? {
         guard let quick = QuickArguments(arguments, flags: ["alert", "json", "quiet", "verbose"],
                                          options: ["prometheus", "watch", "ping", "config", "log-format"],
-                                         shortFlags: ["q": "quiet", "v": "verbose"])
+                                         shortFlags: [("q", "quiet"), ("v", "verbose")])
         else { return nil }
-        var options = MonitorOptions(prometheus: quick.values["prometheus"], alert: quick.flags.contains("alert"),
-                                     ping: quick.values["ping"], config: quick.values["config"],
+        var options = MonitorOptions(prometheus: quick.value("prometheus"), alert: quick.flags.contains("alert"),
+                                     ping: quick.value("ping"), config: quick.value("config"),
                                      json: quick.flags.contains("json"), quiet: quick.flags.contains("quiet"),
                                      verbose: quick.flags.contains("verbose"))
-        if let text = quick.values["watch"] {
+        if let text = quick.value("watch") {
             guard let seconds = Int(text) else { return nil }
             options.watch = seconds
         }
-        if let text = quick.values["log-format"] {
+        if let text = quick.value("log-format") {
             guard let format = LogFormat(rawValue: text) else { return nil }
             options.logFormat = format
         }

@@ -6,11 +6,14 @@
 /// positionals, `--`, repeats, combined short flags) makes it nil, and the caller lets argument-parser parse
 /// — which also produces every error message, so those stay argument-parser's.
 struct QuickArguments {
-    private(set) var flags: Set<String> = []
-    private(set) var values: [String: String] = [:]
+    // Arrays, not sets: a handful of names, and hashing's first use costs more than these comparisons.
+    private(set) var flags: [String] = []
+    private(set) var values: [(name: String, value: String)] = []
 
-    init?(_ arguments: [String], flags knownFlags: Set<String>, options knownOptions: Set<String>,
-          shortFlags: [String: String] = [:]) {
+    func value(_ name: String) -> String? { values.first { $0.name == name }?.value }
+
+    init?(_ arguments: [String], flags knownFlags: [String], options knownOptions: [String],
+          shortFlags: [(short: String, long: String)] = []) {
         var i = 0
         while i < arguments.count {
             let argument = arguments[i]
@@ -19,30 +22,32 @@ struct QuickArguments {
                 let body = argument.dropFirst(2)
                 if let equals = body.firstIndex(of: "=") {
                     let name = String(body[..<equals])
-                    guard knownOptions.contains(name), values[name] == nil,
-                          let value = Self.value(String(body[body.index(after: equals)...]))
+                    guard knownOptions.contains(name), value(name) == nil,
+                          let text = Self.checked(String(body[body.index(after: equals)...]))
                     else { return nil }
-                    values[name] = value
+                    values.append((name, text))
                 } else if knownFlags.contains(String(body)) {
-                    guard flags.insert(String(body)).inserted else { return nil }
+                    guard !flags.contains(String(body)) else { return nil }
+                    flags.append(String(body))
                 } else if knownOptions.contains(String(body)) {
-                    guard i < arguments.count, values[String(body)] == nil, let value = Self.value(arguments[i]) else {
+                    guard i < arguments.count, value(String(body)) == nil, let text = Self.checked(arguments[i]) else {
                         return nil
                     }
-                    values[String(body)] = value
+                    values.append((String(body), text))
                     i += 1
                 } else {
                     return nil
                 }
-            } else if argument.hasPrefix("-"), let long = shortFlags[String(argument.dropFirst())] {
-                guard flags.insert(long).inserted else { return nil }
+            } else if argument.hasPrefix("-"), let long = shortFlags.first(where: { "-" + $0.short == argument })?.long {
+                guard !flags.contains(long) else { return nil }
+                flags.append(long)
             } else {
                 return nil
             }
         }
     }
 
-    private static func value(_ text: String) -> String? {
+    private static func checked(_ text: String) -> String? {
         text.isEmpty || text.hasPrefix("-") ? nil : text
     }
 }

@@ -12,7 +12,7 @@ extension HTTPRequest {
             throw .invalidURL(url)
         }
         guard !host.isEmpty, !rest.hasPrefix("/"),
-              !url.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F })
+              !url.unicodeScalars.contains(where: { Self.isWhitespace($0) || $0.value < 0x20 || $0.value == 0x7F })
         else { throw .invalidURL(url) }
         guard !method.isEmpty, method.unicodeScalars.allSatisfy(Self.isTokenCharacter) else {
             throw .invalidRequest("method '\(method)' is not an HTTP token")
@@ -43,6 +43,16 @@ extension HTTPRequest {
 
     // RFC 9110 token characters.
     private static func isTokenCharacter(_ c: Unicode.Scalar) -> Bool {
-        c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c) || "!#$%&'*+-.^_`|~".unicodeScalars.contains(c))
+        c.isASCII && (("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c)
+                      || "!#$%&'*+-.^_`|~".unicodeScalars.contains(c))
+    }
+
+    /// Unicode's White_Space property, listed: the same answer as `properties.isWhitespace` without loading
+    /// the property tables on first use (~0.15 ms of every health check's start).
+    static func isWhitespace(_ c: Unicode.Scalar) -> Bool {
+        switch c.value {
+        case 0x09...0x0D, 0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000: true
+        default: false
+        }
     }
 }
