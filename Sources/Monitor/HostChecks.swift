@@ -41,13 +41,16 @@ public struct HostChecks: Sendable {
     }
 
     /// Real filesystems, one per device (the first place it is mounted; bind mounts are the same disk).
+    /// Split as bytes, not Characters: /proc is ASCII, and grapheme breaking of a mounts table with a few
+    /// dozen Docker overlays cost a run more than the statvfs calls.
     static func realMounts(_ text: String) -> [Mount] {
         var seen = Set<String>()
         var mounts: [Mount] = []
-        for line in text.split(separator: "\n") {
-            let fields = line.split(separator: " ")
+        for line in Array(text.utf8).split(separator: 0x0A) {
+            let fields = line.split(separator: 0x20)
             guard fields.count >= 3 else { continue }
-            let mount = Mount(device: unescape(fields[0]), path: unescape(fields[1]), type: String(fields[2]))
+            let mount = Mount(device: unescape(fields[0]), path: unescape(fields[1]),
+                              type: String(decoding: fields[2], as: UTF8.self))
             guard !pseudoTypes.contains(mount.type), mount.device != "none" else { continue }
             guard seen.insert(mount.device).inserted else { continue }
             mounts.append(mount)
@@ -56,13 +59,12 @@ public struct HostChecks: Sendable {
     }
 
     /// /proc/mounts writes space, tab, newline and backslash as octal escapes (`\040`).
-    static func unescape(_ field: Substring) -> String {
-        guard field.contains("\\") else { return String(field) }
+    static func unescape(_ raw: ArraySlice<UInt8>) -> String {
+        guard raw.contains(0x5c) else { return String(decoding: raw, as: UTF8.self) }
         var bytes: [UInt8] = []
-        let raw = Array(field.utf8)
-        var index = 0
-        while index < raw.count {
-            if raw[index] == 0x5c, index + 3 < raw.count {
+        var index = raw.startIndex
+        while index < raw.endIndex {
+            if raw[index] == 0x5c, index + 3 < raw.endIndex {
                 let digits = raw[(index + 1)...(index + 3)]
                 if digits.allSatisfy({ (0x30...0x37).contains($0) }) {
                     bytes.append(digits.reduce(0) { $0 * 8 + ($1 - 0x30) })
@@ -130,14 +132,15 @@ public struct HostChecks: Sendable {
 
     // MARK: - Memory
 
-    /// `/proc/meminfo` values in bytes, by name.
+    /// `/proc/meminfo` values in bytes, by name (split as bytes; see `realMounts`).
     static func meminfo(_ text: String) -> [String: Double] {
         var values: [String: Double] = [:]
-        for line in text.split(separator: "\n") {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            let fields = line[line.index(after: colon)...].split(separator: " ")
-            guard let number = fields.first.flatMap({ Double($0) }) else { continue }
-            values[String(line[..<colon])] = fields.count > 1 && fields[1] == "kB" ? number * 1024 : number
+        for line in Array(text.utf8).split(separator: 0x0A) {
+            guard let colon = line.firstIndex(of: 0x3A) else { continue }
+            let fields = line[(colon + 1)...].split(separator: 0x20)
+            guard let number = fields.first.flatMap({ Double(String(decoding: $0, as: UTF8.self)) }) else { continue }
+            let kilobytes = fields.count > 1 && fields[1].elementsEqual("kB".utf8)
+            values[String(decoding: line[..<colon], as: UTF8.self)] = kilobytes ? number * 1024 : number
         }
         return values
     }
