@@ -19,6 +19,35 @@ public struct AtomicFileError: Error, CustomStringConvertible, Equatable {
 /// a power cut. On failure before the rename the temporary file is removed and the target untouched.
 /// A symbolic link at `path` is replaced by the file, not followed.
 public enum AtomicFile {
+    /// The whole content of the regular file at `path`, or nil when it cannot be opened or read (errno says
+    /// why). For the small files tools read on every run (opskit.yml, state); FoundationEssentials'
+    /// FileManager does the same but its first use costs a short-lived tool ~0.1 ms.
+    public static func read(_ path: String, limit: Int = 64 << 20) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            errno = EISDIR
+            return nil
+        }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: max(4096, min(Int(info.st_size) + 1, limit)))
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return nil
+            }
+            if n == 0 { return bytes }
+            bytes += chunk[..<n]
+            guard bytes.count <= limit else {
+                errno = EFBIG
+                return nil
+            }
+        }
+    }
+
     /// Writes `bytes` to `path` with exactly `permissions` (the umask does not apply).
     public static func write(_ bytes: some Collection<UInt8>, to path: String, permissions: UInt32 = 0o644) throws {
         let directory = directoryName(of: path)

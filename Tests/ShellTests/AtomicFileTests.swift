@@ -6,6 +6,19 @@ import TestSupport
 @testable import Shell
 
 @Suite struct AtomicFileTests {
+    @Test func readReturnsTheWholeFileOrNil() throws {
+        let dir = try TempDirectory(prefix: "atomic")
+        defer { dir.remove() }
+        let big = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        try AtomicFile.write(big, to: dir.file("big"))
+        #expect(AtomicFile.read(dir.file("big")) == big)
+        try AtomicFile.write([UInt8](), to: dir.file("empty"))
+        #expect(AtomicFile.read(dir.file("empty")) == [])
+        #expect(AtomicFile.read(dir.file("missing")) == nil)
+        #expect(AtomicFile.read(dir.path) == nil, "a directory is not a file")
+        #expect(AtomicFile.read(dir.file("big"), limit: 1000) == nil)
+    }
+
     @Test func writesAndReplaces() throws {
         let dir = try TempDirectory(prefix: "atomic")
         defer { dir.remove() }

@@ -87,7 +87,7 @@ public struct AlertStateStore: Sendable {
             return AlertState()
         }
         let problem: String
-        if let bytes = FileManager.default.contents(atPath: path) {
+        if let bytes = AtomicFile.read(path) {
             if let document = JSONValue.parse(bytes), let state = AlertState(json: document) { return state }
             problem = "it is not valid monitor state JSON"
         } else {
@@ -111,7 +111,7 @@ public struct AlertStateStore: Sendable {
         let bytes = Array(state.json.serialized().utf8) + [0x0A]
         var info = stat()
         if lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_mode & 0o777 == 0o600,
-           info.st_size == bytes.count, FileManager.default.contents(atPath: path).map(Array.init) == bytes {
+           info.st_size == bytes.count, AtomicFile.read(path) == bytes {
             return
         }
         try AtomicFile.write(bytes, to: path, permissions: 0o600)

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Shell
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -27,7 +28,7 @@ public struct OpsConfig: Sendable {
     ) throws(ConfigError) -> OpsConfig {
         let named = explicitPath ?? environment["OPSKIT_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
         let path = named ?? (currentDirectory == "." ? fileName : currentDirectory + "/" + fileName)
-        guard let bytes = FileManager.default.contents(atPath: path) else {
+        guard let bytes = AtomicFile.read(path) else {
             if named == nil && access(path, F_OK) != 0 { return OpsConfig() }
             let reason = access(path, F_OK) != 0 ? "no such file" : "permission denied or not a regular file"
             throw .unreadable(file: path, reason: reason + (named != nil ? " (named by --config or OPSKIT_CONFIG)" : ""))
