@@ -87,34 +87,36 @@ public final class HTTPClient: Sendable {
     }
 }
 
-/// The one `HTTPClient.prepare()` thread, and a semaphore that says it is done.
+/// The one `HTTPClient.prepare()` thread, and a semaphore that says it is done. The mutex and semaphore live
+/// at fixed addresses (allocated, not stored properties, which Swift may move); the object lives as long as
+/// the process.
 private final class Preparation: @unchecked Sendable {
     static let shared = Preparation()
-    private var lock = pthread_mutex_t()
-    private var done = sem_t()
-    private var started = false
-    private var waited = false
+    private let lock: UnsafeMutablePointer<pthread_mutex_t> = .allocate(capacity: 1)
+    private let done: UnsafeMutablePointer<sem_t> = .allocate(capacity: 1)
+    private var started = false  // guarded by lock
+    private var waited = false   // guarded by lock
 
     private init() {
-        pthread_mutex_init(&lock, nil)
-        sem_init(&done, 0, 0)
+        pthread_mutex_init(lock, nil)
+        sem_init(done, 0, 0)
     }
 
     func start(_ work: @escaping @Sendable () -> Void) {
-        pthread_mutex_lock(&lock)
-        defer { pthread_mutex_unlock(&lock) }
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
         guard !started else { return }
         started = TransferThread.start { [self] in
             work()
-            sem_post(&done)
+            sem_post(done)
         }
     }
 
     func wait() {
-        pthread_mutex_lock(&lock)
-        defer { pthread_mutex_unlock(&lock) }
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
         guard started, !waited else { return }
         waited = true
-        while sem_wait(&done) != 0 && errno == EINTR {}
+        while sem_wait(done) != 0 && errno == EINTR {}
     }
 }
