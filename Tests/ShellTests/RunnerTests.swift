@@ -124,11 +124,15 @@ import TestSupport
         let dir = try TempDirectory()
         defer { dir.remove() }
         let marker = dir.file("finished")
+        let ack = dir.file("ack")
         let seen = Mutex<[(line: String, finishedYet: Bool)]>([])
-        let script = "echo one; sleep 1; echo two; sleep 1; printf three; touch '\(marker)'"
-        try await runner.lines(Command("sh", "-c", script)) { line in
+        // The process cannot go on until the test has seen its first line: proof that lines arrive while it
+        // runs, however slow the machine (fixed sleeps failed when the whole test run stalled for 15 s).
+        let script = "echo one; while [ ! -e '\(ack)' ]; do sleep 0.05; done; echo two; printf three; touch '\(marker)'"
+        try await runner.lines(Command("sh", "-c", script, timeout: .seconds(120))) { line in
             let finished = access(marker, F_OK) == 0
             seen.withLock { $0.append((line, finished)) }
+            if line == "one" { try "".write(toFile: ack) }
         }
         let lines = seen.withLock { $0 }
         #expect(lines.map(\.line) == ["one", "two", "three"])

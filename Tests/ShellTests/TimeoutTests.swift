@@ -34,7 +34,10 @@ import TestSupport
         let start = ContinuousClock.now
         let error = try await #require(throws: CommandError.self) {
             // 2 s, not less: on a loaded machine sh must get to write the pid file before the deadline.
-            try await runner.run(Command("sh", "-c", script, timeout: .seconds(2)))
+            // A long grace: when the whole test run stalls, SIGKILL must not overtake the SIGTERM under test.
+            var command = Command("sh", "-c", script, timeout: .seconds(2))
+            command.killGrace = .seconds(30)
+            return try await runner.run(command)
         }
         #expect(ContinuousClock.now - start < .seconds(50))  // well before the 100 s sleeps
         #expect(error.timedOut)
