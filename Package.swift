@@ -57,12 +57,14 @@ let package = Package(
         // without loading libcurl. Depends on nothing: no OpsCore, no C wrappers.
         .target(name: "PlainHTTP"),
         .target(name: "Monitor", dependencies: ["OpsCore", "Shell", "Backup", .product(name: "Logging", package: "swift-log")]),
+        // setup-vps: the steps of a first server setup, each idempotent and checkable, over a Target.
+        .target(name: "Provision", dependencies: ["OpsCore", "Shell"]),
 
         // Argument parsing for every tool, thin: parse, call a library, map errors to exit codes.
         .target(
             name: "OpsKitCLI",
             dependencies: [
-                "Health", "Deploy", "Backup", "Monitor", "OpsCore", "Shell",
+                "Health", "Deploy", "Backup", "Monitor", "Provision", "OpsCore", "Shell",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -82,6 +84,7 @@ let package = Package(
         .testTarget(name: "BackupTests", dependencies: ["Backup", "OpsCore", "Shell", "TestSupport"]),
         .testTarget(name: "PlainHTTPTests", dependencies: ["PlainHTTP", "TestSupport", "Shell"]),
         .testTarget(name: "MonitorTests", dependencies: ["Monitor", "Backup", "OpsCore", "Shell", "TestSupport", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "ProvisionTests", dependencies: ["Provision", "OpsCore", "Shell", "TestSupport"]),
         // Argument handling of the tools, below the executable (the quick parsers against argument-parser).
         .testTarget(name: "OpsKitCLITests", dependencies: ["OpsKitCLI", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // Drive the built executable against real servers; depends on `opskit` so it is built first.

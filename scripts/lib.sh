@@ -41,4 +41,4 @@ BUILD_PACKAGES=(libcurl4-openssl-dev libarchive-dev libzstd-dev libsqlite3-dev p
 # What the tests and the demo start or compare against. postgresql: the server scripts/services/postgres
 # starts (initdb, pg_ctl); postgresql-client: pg_dump/pg_restore/psql, which backup-db itself runs.
 TEST_PACKAGES=(nginx-light openssl curl openssh-server openssh-client procps docker.io docker-compose busybox-static zstd docker-registry python3 iproute2
-    sqlite3 postgresql-client postgresql age)
+    sqlite3 postgresql-client postgresql age patch debootstrap)
