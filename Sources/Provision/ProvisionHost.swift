@@ -27,10 +27,12 @@ public struct ProvisionHost: Sendable {
         return try await target.capture(command)
     }
 
-    /// True when `script` exits 0, false when it exits 1 (anything else throws).
+    /// True when `script` exits 0, false for any other exit code but 255 (ssh's own failure, which throws).
     public func test(_ script: String, _ arguments: [String] = []) async throws -> Bool {
-        try await sh(script, arguments, allowed: [0, 1]).termination == .exited(0)
+        try await sh(script, arguments, allowed: Self.anyButSSHFailure).termination == .exited(0)
     }
+
+    static let anyButSSHFailure = Set<Int32>(0...254)
 
     /// The file's text, nil when it does not exist.
     public func read(_ path: String) async throws -> String? {
