@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import OpsCore
 import Shell
 import Testing
@@ -94,6 +97,33 @@ import TestSupport
         let secondReport = try #require(JSONValue.parse(Array(second.stdout.utf8)))
         #expect(secondReport.value(atPath: "summary.changed") == .number(0),
                 "second run changed: \(steps(secondReport).filter { $0["status"] == .string("changed") })")
+    }
+
+    /// On the server itself, as root, with the release binary from bin/ (it needs only libc there): the
+    /// local path, where the lockout check can only insist on a valid key.
+    @Test func runOnTheServerItself() async throws {
+        let binary = try SSHDServer.repositoryRoot() + "/bin/opskit"
+        try #require(access(binary, X_OK) == 0, "bin/opskit is missing: scripts/install builds it (scripts/test does)")
+        let vps = try await VPSContainer.start()
+        defer { Task { await vps.stop() } }
+        _ = try await Runner().capture(Command("docker", "cp", binary, "\(vps.name):/usr/local/bin/opskit"))
+        try await vps.exec("ln -s opskit /usr/local/bin/setup-vps")
+        try await vps.exec(#"printf '%s' "$1" > /root/deploy.pub"#, OpsKitProcess.read(vps.deployKey + ".pub"))
+
+        let first = try await vps.exec("setup-vps --yes --ssh-key /root/deploy.pub --app demo --swap 0 2>&1", allowed: [0, 1, 2])
+        #expect(first.termination == .exited(0), "\(first.stdoutText)")
+        #expect(first.stdoutText.contains("changed  ssh hardening"))
+        #expect(first.stdoutText.contains("could not try a login from here"))
+        #expect(try await vps.ssh(user: "deploy", key: vps.deployKey, "sudo -n true").termination == .exited(0))
+
+        let second = try await vps.exec("setup-vps --yes --ssh-key /root/deploy.pub --app demo --swap 0 --json")
+        let report = try #require(JSONValue.parse(Array(second.stdout)))
+        #expect(report.value(atPath: "summary.changed") == .number(0), "\(second.stdoutText)")
+
+        // Without a terminal and without --yes it changes nothing, and says so.
+        let refused = try await vps.exec("setup-vps --app other </dev/null 2>&1", allowed: [1])
+        #expect(refused.stdoutText.contains("add --yes"))
+        #expect(try await vps.exec("[ -e /opt/other ]", allowed: [0, 1]).termination == .exited(1))
     }
 
     func steps(_ report: JSONValue) -> [JSONValue] {

@@ -12,11 +12,20 @@ public struct DockerStep: SetupStep {
         var log = StepLog(step: name)
         let host = context.host
         // An engine from Docker's own repository (docker-ce) is kept: installing docker.io would conflict.
+        let available = { (package: String) async throws -> Bool in
+            // A candidate version, not just a name other packages mention (docker.io's Breaks name docker-ce).
+            try await host.test(#"apt-cache -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= policy "$1" 2>/dev/null | grep -q 'Candidate: [^(]'"#, [package])
+        }
         if !(try await host.test("command -v dockerd >/dev/null")) {
-            let compose = try await host.test("apt-cache -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= show docker-compose-v2 >/dev/null 2>&1") ? "docker-compose-v2" : "docker-compose"
-            try await context.ensurePackages(["docker.io", compose], log: &log)
+            if try await available("docker-ce") {
+                // Docker's own repository is configured: its engine and the Compose plugin.
+                try await context.ensurePackages(["docker-ce", "docker-ce-cli", "containerd.io", "docker-compose-plugin"], log: &log)
+            } else {
+                let compose = try await available("docker-compose-v2") ? "docker-compose-v2" : "docker-compose"
+                try await context.ensurePackages(["docker.io", compose], log: &log)
+            }
         } else if !(try await host.test("docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null")) {
-            let compose = try await host.test("apt-cache -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= show docker-compose-plugin >/dev/null 2>&1") ? "docker-compose-plugin" : "docker-compose"
+            let compose = try await available("docker-compose-plugin") ? "docker-compose-plugin" : "docker-compose"
             try await context.ensurePackages([compose], log: &log)
         }
 

@@ -84,8 +84,18 @@ public struct SSHHardeningStep: SetupStep {
     func requireLogin(_ context: SetupContext, port: Int?, when: String) async throws {
         let user = context.settings.user
         if let probe = context.loginProbe {
-            if let failure = await probe(user) {
-                throw SetupError("a new SSH login as \(user) with its key failed \(when): \(failure) — fix the key (--ssh-key FILE) and run setup-vps again")
+            // sshd re-executes itself on a reload and drops connections that arrive meanwhile: a closed or
+            // refused connection is tried again for a few seconds; a refused key is final at once.
+            var failure: String?
+            for attempt in 0..<6 {
+                failure = await probe(user)
+                guard let text = failure, !text.contains("Permission denied") else { break }
+                if attempt < 5 { try await Task.sleep(for: .seconds(1)) }
+            }
+            if let failure {
+                let advice = failure.contains("Permission denied")
+                    ? "fix the key (--ssh-key FILE) and run setup-vps again" : "check that sshd is reachable, then run setup-vps again"
+                throw SetupError("a new SSH login as \(user) with its key failed \(when): \(failure) — \(advice)")
             }
             return
         }
