@@ -99,6 +99,22 @@ import TestSupport
                 "second run changed: \(steps(secondReport).filter { $0["status"] == .string("changed") })")
     }
 
+    /// sshd started by socket activation (ssh.socket, as Ubuntu 22.10+ does; here Debian's own unit, one
+    /// `sshd -i` per connection): detected, and the hardening applies to the next login.
+    @Test func socketActivatedSSH() async throws {
+        let vps = try await VPSContainer.start()
+        defer { Task { await vps.stop() } }
+        try await vps.exec("systemctl disable --now ssh.service >/dev/null 2>&1; systemctl enable --now ssh.socket >/dev/null 2>&1; systemctl is-active ssh.socket")
+        try await vps.ssh(user: "root", key: vps.rootKey, "true")
+        let out = try await setupVPS(vps, ["--yes", "--ssh-key", vps.deployKey + ".pub", "--swap", "0", "--json"])
+        #expect(out.exitCode == 0, "\(out.stdout)\(out.stderr)")
+        let report = try #require(JSONValue.parse(Array(out.stdout.utf8)))
+        #expect(report.value(atPath: "summary.failed") == .number(0))
+        #expect(try await vps.ssh(user: "deploy", key: vps.deployKey, "true").termination == .exited(0))
+        await #expect(throws: CommandError.self) { try await vps.ssh(user: "root", key: vps.rootKey, "true") }
+        #expect(try await vps.exec("systemctl is-active ssh.socket").stdoutText == "active")
+    }
+
     /// On the server itself, as root, with the release binary from bin/ (it needs only libc there): the
     /// local path, where the lockout check can only insist on a valid key.
     @Test func runOnTheServerItself() async throws {

@@ -120,9 +120,13 @@ public struct SSHHardeningStep: SetupStep {
         let host = context.host
         if context.facts.systemd {
             if context.facts.sshSocket {
+                // Socket activation: Ubuntu's ssh.socket starts ssh.service once (a daemon that must reload);
+                // Debian's starts `sshd -i` per connection (reads the file each time). A port change needs
+                // the socket regenerated from sshd_config (Ubuntu's generator) and restarted.
                 if context.settings.sshPort != nil {
                     try await host.sh("systemctl daemon-reload && systemctl restart ssh.socket")
                 }
+                try await host.sh("if systemctl is-active --quiet ssh.service; then systemctl reload ssh.service; fi")
                 return
             }
             try await host.sh("systemctl reload ssh 2>/dev/null || systemctl reload sshd")
