@@ -59,12 +59,14 @@ let package = Package(
         .target(name: "Monitor", dependencies: ["OpsCore", "Shell", "Backup", .product(name: "Logging", package: "swift-log")]),
         // setup-vps: the steps of a first server setup, each idempotent and checkable, over a Target.
         .target(name: "Provision", dependencies: ["OpsCore", "Shell"]),
+        // version-tag: semantic versions, Conventional Commits, version files, changelog, tags.
+        .target(name: "Release", dependencies: ["OpsCore", "Shell"]),
 
         // Argument parsing for every tool, thin: parse, call a library, map errors to exit codes.
         .target(
             name: "OpsKitCLI",
             dependencies: [
-                "Health", "Deploy", "Backup", "Monitor", "Provision", "OpsCore", "Shell",
+                "Health", "Deploy", "Backup", "Monitor", "Provision", "Release", "OpsCore", "Shell",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -85,6 +87,7 @@ let package = Package(
         .testTarget(name: "PlainHTTPTests", dependencies: ["PlainHTTP", "TestSupport", "Shell"]),
         .testTarget(name: "MonitorTests", dependencies: ["Monitor", "Backup", "OpsCore", "Shell", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ProvisionTests", dependencies: ["Provision", "OpsCore", "Shell", "TestSupport"]),
+        .testTarget(name: "ReleaseTests", dependencies: ["Release", "OpsCore", "Shell", "TestSupport"]),
         // Argument handling of the tools, below the executable (the quick parsers against argument-parser).
         .testTarget(name: "OpsKitCLITests", dependencies: ["OpsKitCLI", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // Drive the built executable against real servers; depends on `opskit` so it is built first.

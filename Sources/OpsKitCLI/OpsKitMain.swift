@@ -13,7 +13,7 @@ import Musl
 /// and maps argument errors to the tool's own usage exit code (3 for the Monitoring Plugins tools).
 public enum OpsKitMain {
     /// Every tool this binary carries, by the name it is installed under in `bin/`.
-    public static let toolNames = ["backup-db", "deploy", "health-check", "monitor", "restore", "rollback", "setup-vps"]
+    public static let toolNames = ["backup-db", "deploy", "health-check", "monitor", "restore", "rollback", "setup-vps", "version-tag"]
 
     /// The tool installed as `name`. A switch rather than a dictionary of types: building the dictionary
     /// touched every tool's type metadata on each start (~0.25 ms), for the one tool that runs.
@@ -26,6 +26,7 @@ public enum OpsKitMain {
         case "restore": RestoreCommand.self
         case "monitor": MonitorCommand.self
         case "setup-vps": SetupCommand.self
+        case "version-tag": VersionTagCommand.self
         default: nil
         }
     }
