@@ -10,24 +10,26 @@ struct VersionTagCommand: OpsKitTool {
         commandName: "version-tag",
         abstract: "Bump the version, write the changelog and create the annotated release tag.",
         discussion: """
-        Without a bump argument (auto) the next version follows the Conventional Commits since the last tag:
-        feat → minor, fix/perf → patch, `!` or a BREAKING CHANGE: footer → major. While the major version is
-        0: breaking → minor, feat → minor, fix → patch (version_tag.zero_major in opskit.yml changes it).
+        Without a bump argument (auto) the next version follows the Conventional Commits since the last tag: \
+        feat → minor, fix/perf → patch, `!` or a BREAKING CHANGE: footer → major. While the major version is \
+        0: breaking → minor, feat → minor, fix → patch (version_tag.zero_major in opskit.yml changes it). \
         Nothing releasable → it says so and exits 0.
 
-        The current version is the highest <prefix>X.Y.Z tag HEAD contains, else package.json/VERSION, else
-        0.0.0. The new version goes into package.json (and package-lock.json), Cargo.toml, pyproject.toml,
-        VERSION and any --file; CHANGELOG.md gets a section; the release commit is
-        "chore(release): vX.Y.Z", the tag message "Release vX.Y.Z", a blank line, "Changes:" and a
+        The current version is the highest <prefix>X.Y.Z tag HEAD contains, else package.json/VERSION, else \
+        0.0.0. The new version goes into package.json (and package-lock.json), Cargo.toml, pyproject.toml, \
+        VERSION and any --file; CHANGELOG.md gets a section; the release commit is \
+        "chore(release): vX.Y.Z", the tag message "Release vX.Y.Z", a blank line, "Changes:" and a \
         "- subject" line per commit.
 
-        EXIT CODES: 0 tagged (or nothing to release)   1 refused or failed (nothing was changed)
-                    2 bad arguments or configuration
+        EXIT CODES:
+          0  tagged, or nothing to release
+          1  refused or failed (nothing was changed)
+          2  bad arguments or configuration
 
         EXAMPLES:
-          version-tag --dry-run            # what would happen, and why
-          version-tag patch                # what version-tag.sh patch did, with a changelog
-          version-tag --yes --push         # CI release job: auto bump, commit, tag, push atomically
+          version-tag --dry-run                # what would happen, and why
+          version-tag patch                    # what version-tag.sh patch did
+          version-tag --yes --push             # CI: auto bump, commit, tag, push
           version-tag prerelease --preid rc
         """
     )
