@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(name: "PlainHTTPTests", dependencies: ["PlainHTTP", "TestSupport", "Shell"]),
         .testTarget(name: "MonitorTests", dependencies: ["Monitor", "Backup", "OpsCore", "Shell", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ProvisionTests", dependencies: ["Provision", "OpsCore", "Shell", "TestSupport"]),
-        .testTarget(name: "ReleaseTests", dependencies: ["Release", "OpsCore", "Shell", "TestSupport"]),
+        .testTarget(name: "ReleaseTests", dependencies: ["Release", "OpsCore", "Shell", "TestSupport"], exclude: ["Fixtures"]),
         // Argument handling of the tools, below the executable (the quick parsers against argument-parser).
         .testTarget(name: "OpsKitCLITests", dependencies: ["OpsKitCLI", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // Drive the built executable against real servers; depends on `opskit` so it is built first.
