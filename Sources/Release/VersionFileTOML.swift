@@ -25,23 +25,23 @@ enum TOMLVersionFile {
 
     static func locatePyproject(_ bytes: [UInt8], role: String) throws -> LocatedVersion {
         let document = try scan(bytes, role: role)
-        let poetry = try document.version(at: ["tool", "poetry"], role: role, bytes: bytes)
+        // Looked up only when [project] has no version, so a stale [tool.poetry] cannot fail a [project] read.
+        func poetry() throws -> LocatedVersion? { try document.version(at: ["tool", "poetry"], role: role, bytes: bytes) }
         guard document.definesTable(["project"]) else {
-            if let poetry { return poetry }
+            if let poetry = try poetry() { return poetry }
             throw VersionFileError("\(role): no version = \"…\" in [project] or [tool.poetry]")
         }
         let dynamic = document.entries(["project", "dynamic"]).contains {
             if case .array(let strings) = $0.value { return strings.contains("version") }
             return false
         }
-        let project = try document.version(at: ["project"], role: role, bytes: bytes)
-        if let project {
+        if let project = try document.version(at: ["project"], role: role, bytes: bytes) {
             guard !dynamic else {
                 throw VersionFileError("\(role): [project] sets version and also lists \"version\" in dynamic; PEP 621 allows only one")
             }
             return project
         }
-        if let poetry {
+        if let poetry = try poetry() {
             // Poetry 2 reads a dynamic version from [tool.poetry]; PEP 621 allows [project] without version then.
             return poetry
         }
