@@ -51,11 +51,24 @@ public struct GitRepository: Sendable {
         return out.stdoutText.split(separator: "\n").map { String($0.dropFirst(3)) }
     }
 
-    /// Every tag named `prefix` + a semantic version that HEAD contains, with the commit it points at.
-    public func releaseTags(prefix: String, mergedInto ref: String = "HEAD") async throws -> [ReleaseTag] {
-        let out = try await git(["tag", "--merged", ref, "--list", prefix + "*",
-                                 "--format=%(refname:strip=2)%00%(objectname)%00%(*objectname)"], limit: 64 << 20)
+    /// Every tag named `prefix` + a semantic version, with the commit it points at. All of them, reachable
+    /// or not: `git tag --merged HEAD` costs ~90 ms on a 100,000-commit history (it walks it for every tag),
+    /// while listing the refs is one read of packed-refs; ``newestReleaseTag(in:)`` checks reachability for
+    /// the few candidates that matter.
+    public func releaseTags(prefix: String) async throws -> [ReleaseTag] {
+        let out = try await git(["for-each-ref", "--format=%(refname:strip=2)%00%(objectname)%00%(*objectname)",
+                                 "refs/tags/" + prefix + "*"], limit: 64 << 20)
         return Self.parseTags(out.stdout, prefix: prefix)
+    }
+
+    /// The highest-versioned of `tags` that HEAD contains (`git merge-base --is-ancestor`, which the
+    /// commit-graph's generation numbers make cheap), trying the highest first.
+    public func newestReleaseTag(in tags: [ReleaseTag]) async throws -> ReleaseTag? {
+        for tag in tags.sorted(by: { $1.version < $0.version }) {
+            let out = try await git(["merge-base", "--is-ancestor", tag.commit, "HEAD"], allowed: [0, 1])
+            if out.termination == .exited(0) { return tag }
+        }
+        return nil
     }
 
     /// Whether a tag of that name exists anywhere in the repository.

@@ -70,7 +70,7 @@ public struct ReleasePlanner: Sendable {
 
         // The current version: the highest release tag HEAD contains, else the files, else 0.0.0.
         let tags = try await repository.releaseTags(prefix: settings.tagPrefix)
-        let lastTag = tags.max { $0.version < $1.version }
+        let lastTag = try await repository.newestReleaseTag(in: tags)
         let files = try readFiles()
         var current = SemanticVersion(major: 0, minor: 0, patch: 0)
         var currentSource = "none (0.0.0)"
@@ -98,7 +98,7 @@ public struct ReleasePlanner: Sendable {
         if let version = next {
             let name = settings.tagPrefix + version.description
             tagName = name
-            if try await repository.tagExists(name) {
+            if tags.contains(where: { $0.name == name }), try await repository.tagExists(name) {
                 problems.append("tag \(name) already exists; delete it (git tag -d \(name)) or choose another bump")
             }
         }
@@ -214,7 +214,8 @@ public struct ReleasePlanner: Sendable {
     }
 
     /// Every release's section, newest first: the new one, then one per tag HEAD contains, each holding the
-    /// commits up to that tag and after the previous one (one walk of the whole history).
+    /// commits up to that tag and after the previous one (one walk of the whole history; a tag whose commit
+    /// the walk never meets is not in HEAD's history and gets no section).
     func wholeHistory(newSection: ChangelogSection, tags: [ReleaseTag], linker: CommitLinker?) async throws -> String {
         var tagsByCommit: [String: ReleaseTag] = [:]
         for tag in tags {
