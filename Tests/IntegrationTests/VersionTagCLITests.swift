@@ -370,6 +370,30 @@ struct GitSandbox {
         #expect(try await repo.git("rev-parse", "v0.2.0^{commit}") == head)
         #expect(repo.read("CHANGELOG.md") == nil)
     }
+
+    /// On a terminal it asks: "n" (or end of input) changes nothing, "y" tags. `script` gives it a real pty.
+    @Test func asksOnATerminal() async throws {
+        let repo = try await GitSandbox()
+        defer { repo.directory.remove() }
+        try repo.write("VERSION", "1.0.0\n")
+        try await repo.commit("feat: first")
+        try await repo.tag("v1.0.0")
+        try await repo.commit("fix: second")
+        func onTerminal(answer: String) async throws -> String {
+            let line = ShellQuote.join([OpsKitBinary.path, "version-tag"])
+            let out = try await Runner().capture(Command(argv: ["sh", "-c", "printf '\(answer)' | script -qec \"$0\" /dev/null", line],
+                                                         environment: GitSandbox.identity, workingDirectory: repo.path,
+                                                         allowedExitCodes: [0, 1], timeout: .seconds(60)))
+            return out.stdoutText
+        }
+        let declined = try await onTerminal(answer: "n\\n")
+        #expect(declined.contains("Create v1.0.1? [y/N]") && declined.contains("not confirmed; nothing was changed"), "\(declined)")
+        #expect(try await repo.tags() == ["v1.0.0"])
+        #expect(repo.read("VERSION") == "1.0.0\n")
+        let accepted = try await onTerminal(answer: "y\\n")
+        #expect(accepted.contains("tagged v1.0.1"), "\(accepted)")
+        #expect(try await repo.tags() == ["v1.0.0", "v1.0.1"])
+    }
 }
 
 extension String {
