@@ -201,7 +201,7 @@ public struct ReleasePlanner: Sendable {
             }
             let version: String
             do { version = try VersionFiles.read(spec.kind, bytes) } catch {
-                throw ReleaseError("\(spec.path): \(error)")
+                throw ReleaseError(Self.naming(spec.path, error))
             }
             return PlannedFile(path: spec.path, kind: spec.kind, from: version, original: bytes, rewritten: bytes)
         }
@@ -209,8 +209,14 @@ public struct ReleasePlanner: Sendable {
 
     func rewrite(_ file: PlannedFile, to version: String) throws -> [UInt8] {
         do { return try VersionFiles.rewrite(file.kind, file.original, to: version) } catch {
-            throw ReleaseError("\(file.path): \(error)")
+            throw ReleaseError(Self.naming(file.path, error))
         }
+    }
+
+    /// The error with the file's path in front, unless its message already starts with it.
+    static func naming(_ path: String, _ error: any Error) -> String {
+        let text = "\(error)"
+        return text.hasPrefix(path + ":") ? text : "\(path): \(text)"
     }
 
     /// Every release's section, newest first: the new one, then one per tag HEAD contains, each holding the

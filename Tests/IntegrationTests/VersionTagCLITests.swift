@@ -267,6 +267,15 @@ struct GitSandbox {
         #expect(out.exitCode == 1)
         #expect(out.stderr.contains("package.json holds version '1.2', which is not a semantic version"), "\(out.stderr)")
         #expect(try await repo.tags().isEmpty)
+
+        // A package.json that is not JSON at all: named once, one line.
+        try repo.write("package.json", "{\"version\": \"1.2.0\"}\nlocal edit\n")
+        try await repo.git("commit", "--quiet", "-am", "chore: break it")
+        let broken = try await repo.versionTag(["--yes"])
+        #expect(broken.exitCode == 1)
+        #expect(broken.stderr.hasPrefix("version-tag: package.json: invalid JSON at line 2") && !broken.stderr.contains("package.json: package.json"), "\(broken.stderr)")
+        #expect(broken.stderr.split(separator: "\n").count == 1)
+        #expect(try await repo.tags().isEmpty)
     }
 
     /// Cargo.toml, pyproject.toml, VERSION and a patterned file change only in their version text.
