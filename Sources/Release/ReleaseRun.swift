@@ -23,11 +23,10 @@ public struct ReleaseRun: Sendable {
     }
 
     public func execute(_ plan: ReleasePlan) async throws -> Outcome {
-        guard let next = plan.next, let tag = plan.tagName else {
+        guard plan.next != nil, let tag = plan.tagName else {
             throw ReleaseError("there is nothing to release: \(plan.reason)")
         }
         if let problem = plan.problems.first { throw ReleaseError(problem) }
-        _ = next
         let head = try await repository.headCommit()
 
         var written: [(path: String, original: [UInt8]?)] = []
