@@ -73,7 +73,7 @@ public struct CommitLinker: Sendable, Equatable {
 }
 
 /// One release's section of CHANGELOG.md, Keep a Changelog style.
-public struct ChangelogSection: Sendable, Equatable {
+public struct ChangelogSection: Sendable {
     public var version: String
     /// YYYY-MM-DD.
     public var date: String
@@ -82,14 +82,14 @@ public struct ChangelogSection: Sendable, Equatable {
     public init(version: String, date: String, commits: [ConventionalCommit]) {
         self.version = version
         self.date = date
-        var byGroup: [ChangelogGroup: [ConventionalCommit]] = [:]
-        for commit in commits { byGroup[ChangelogGroup(commit), default: []].append(commit) }
-        groups = ChangelogGroup.allCases.compactMap { group in byGroup[group].map { (group, $0) } }
+        groups = Self.grouped(commits)
     }
 
-    public static func == (a: Self, b: Self) -> Bool {
-        a.version == b.version && a.date == b.date && a.groups.map(\.0) == b.groups.map(\.0)
-            && a.groups.map(\.1) == b.groups.map(\.1)
+    /// The commits by section, in print order, empty sections left out (newest first within each).
+    public static func grouped(_ commits: [ConventionalCommit]) -> [(ChangelogGroup, [ConventionalCommit])] {
+        var byGroup: [ChangelogGroup: [ConventionalCommit]] = [:]
+        for commit in commits { byGroup[ChangelogGroup(commit), default: []].append(commit) }
+        return ChangelogGroup.allCases.compactMap { group in byGroup[group].map { (group, $0) } }
     }
 
     /// The section as Markdown, ending with a blank line.

@@ -71,11 +71,6 @@ public struct GitRepository: Sendable {
         return nil
     }
 
-    /// Whether a tag of that name exists anywhere in the repository.
-    public func tagExists(_ name: String) async throws -> Bool {
-        try await git(["rev-parse", "--verify", "--quiet", "refs/tags/" + name], allowed: [0, 1, 128]).termination == .exited(0)
-    }
-
     static func parseTags(_ bytes: [UInt8], prefix: String) -> [ReleaseTag] {
         var tags: [ReleaseTag] = []
         for line in bytes.split(separator: UInt8(ascii: "\n")) {
@@ -143,10 +138,6 @@ public struct GitRepository: Sendable {
     /// Creates the annotated tag `name` on HEAD.
     public func createAnnotatedTag(_ name: String, message: String) async throws {
         _ = try await git(["tag", "--annotate", name, "--message", message])
-    }
-
-    public func deleteTag(_ name: String) async throws {
-        _ = try await git(["tag", "--delete", name], allowed: [0, 1])
     }
 
     /// Moves the branch back to `commit`, keeping nothing of what came after (undoing our own release commit).

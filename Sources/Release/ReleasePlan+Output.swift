@@ -11,7 +11,7 @@ extension ReleasePlan {
             out += "next     none — \(reason)\n"
         }
         if let zeroMajorPolicy { out += "         \(zeroMajorPolicy)\n" }
-        let groups = ChangelogSection(version: next?.description ?? "", date: "", commits: commits).groups
+        let groups = ChangelogSection.grouped(commits)
         if !groups.isEmpty {
             out += "\ncommits since \(lastTag?.name ?? "the first commit") (\(commits.count)):\n"
             for (group, list) in groups {
@@ -51,7 +51,7 @@ extension ReleasePlan {
             "zeroMajorPolicy": zeroMajorPolicy.map { .string($0) } ?? .null,
         ]
         var groups: [String: JSONValue] = [:]
-        for (group, list) in ChangelogSection(version: "", date: "", commits: commits).groups {
+        for (group, list) in ChangelogSection.grouped(commits) {
             groups[group.key] = .array(list.map { commit in
                 var entry: [String: JSONValue] = ["hash": .string(commit.hash), "subject": .string(commit.subject)]
                 if let type = commit.type { entry["type"] = .string(type) }

@@ -98,7 +98,8 @@ public struct ReleasePlanner: Sendable {
         if let version = next {
             let name = settings.tagPrefix + version.description
             tagName = name
-            if tags.contains(where: { $0.name == name }), try await repository.tagExists(name) {
+            // `tags` lists every tag of the prefix, reachable or not: a name taken anywhere is in it.
+            if tags.contains(where: { $0.name == name }) {
                 problems.append("tag \(name) already exists; delete it (git tag -d \(name)) or choose another bump")
             }
         }
