@@ -6,7 +6,9 @@ extension Deployer {
         let context = try await prepare(image: options.image, create: false)
         let all = try await context.journal.load()
         let current = DeploymentJournal.current(in: all)
-        var steps = ["checks passed on \(target): docker answers, \(context.compose.flavor.rawValue)\(context.compose.version.isEmpty ? "" : " " + context.compose.version), \(environment.composeFile) is valid"]
+        if environment.engine == .swarm { return try await swarmPlan(options, context: context) }
+        let compose = try context.compose
+        var steps = ["checks passed on \(target): docker answers, \(compose.flavor.rawValue)\(compose.version.isEmpty ? "" : " " + compose.version), \(environment.composeFile) is valid"]
         steps.append("take the lock \(context.lockPath)")
         if try await context.docker.imageID(options.image) != nil {
             steps.append("use \(options.image), already on \(target)")

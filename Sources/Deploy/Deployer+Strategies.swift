@@ -4,9 +4,10 @@ import OpsCore
 import Shell
 
 extension Deployer {
-    /// Start beside the old version, gate on health, switch nginx, watch, then drain and stop the old one.
+    /// Start beside the old version, gate on health, switch nginx, watch; returns the color that served before
+    /// (still running: `finish` drains and stops it, `revert` switches back to it).
     func blueGreen(_ deployment: inout Deployment, current: Deployment?, options: DeployOptions, context: Context)
-        async throws
+        async throws -> Color?
     {
         guard let proxy = environment.proxy else {
             throw DeployError.step("blue-green", reason: "no proxy configured", serving: describe(current))
@@ -50,10 +51,7 @@ extension Deployer {
                 deployment.status = .rolledBack
                 throw DeployError.watchFailed(version: deployment.imageTag, detail: failure, serving: serving)
             }
-            if let liveColor {
-                logger.notice("draining and stopping \(environment.project(liveColor))")
-                try await down(liveColor, context: context, drain: environment.drainTimeout)
-            }
+            return liveColor
         } catch {
             if started {
                 // Whatever went wrong (or Ctrl-C), the new slot must not stay up beside the serving one;
@@ -107,7 +105,7 @@ extension Deployer {
         var arguments = ["up", "-d", "--no-build", "--remove-orphans"]
         if let envFile = environment.envFile { arguments = ["--env-file", envFile] + arguments }
         logger.notice("starting \(image) as \(environment.project(color)) on :\(environment.port(color))")
-        try await target.capture(context.compose.command(
+        try await target.capture(try context.compose.command(
             project: environment.project(color), file: environment.composeFile,
             environment: composeEnvironment(image: image, color: color), arguments))
     }

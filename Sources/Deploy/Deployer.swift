@@ -60,9 +60,17 @@ public struct Deployer: Sendable {
     /// Everything a release needs from the target, checked before anything changes.
     struct Context: Sendable {
         let docker: Docker
-        let compose: Compose
+        /// nil for `engine: swarm` (the stack is deployed by `docker stack deploy`, not Compose).
+        let composeTool: Compose?
         let journal: DeploymentJournal
         let lockPath: String
+
+        var compose: Compose {
+            get throws {
+                guard let composeTool else { throw DeployError.precheck("this step needs Docker Compose on the target") }
+                return composeTool
+            }
+        }
     }
 
     func prepare(image: String, create: Bool = true) async throws -> Context {
@@ -83,6 +91,7 @@ public struct Deployer: Sendable {
     /// The checks run side by side: each is a process (over SSH, a round trip), and a deploy should spend
     /// its time starting the release, not asking questions one after another.
     private func checkTarget(image: String, create: Bool) async throws -> Context {
+        if environment.engine == .swarm { return try await checkSwarmTarget(image: image, create: create) }
         let docker = Docker(target: target)
         async let version = docker.version()
         async let free = docker.freeBytes()
@@ -108,7 +117,7 @@ public struct Deployer: Sendable {
         }
         if let validation { throw validation }
         let stateDirectory = try await directory
-        return Context(docker: docker, compose: compose,
+        return Context(docker: docker, composeTool: compose,
                        journal: DeploymentJournal(target: target, directory: stateDirectory, environment: environment.name),
                        lockPath: stateDirectory + "/\(environment.name).lock")
     }
@@ -197,8 +206,26 @@ public struct Deployer: Sendable {
         return try result.get()
     }
 
-    private func releaseLocked(image: String, tag: String, commitSha: String?, kind: Deployment.Kind,
-                               options: DeployOptions, context: Context) async throws -> Deployment {
+    func releaseLocked(image: String, tag: String, commitSha: String?, kind: Deployment.Kind,
+                       options: DeployOptions, context: Context) async throws -> Deployment {
+        await finish(try await stageLocked(image: image, tag: tag, commitSha: commitSha, kind: kind, options: options,
+                                           context: context))
+    }
+
+    /// A release that went live on this host and passed its watch while the previous version is still there:
+    /// `finish` drains and stops the previous one, `revert` switches back to it (several hosts, all or nothing).
+    struct Staged: Sendable {
+        var deployment: Deployment
+        let current: Deployment?
+        /// Blue-green: the color that served before, still running.
+        let liveColor: Color?
+        let strategy: DeployEnvironment.Strategy
+        let context: Context
+    }
+
+    /// Everything up to a live, watched release; on failure this host is back where it was and the error says so.
+    func stageLocked(image: String, tag: String, commitSha: String?, kind: Deployment.Kind,
+                     options: DeployOptions, context: Context) async throws -> Staged {
         let journal = context.journal
         var all = try await journal.load()
         // We hold the lock: an entry still in flight belongs to a run that died (kill -9, power loss).
@@ -211,7 +238,8 @@ public struct Deployer: Sendable {
         let strategy = options.strategy ?? environment.strategy
         var deployment = Deployment(
             id: Deployment.makeID(at: Date(), existing: Set(all.map(\.id))), kind: kind, environment: environment.name,
-            commitSha: commitSha, imageTag: tag, image: image, strategy: strategy.rawValue, startedAt: Date(),
+            commitSha: commitSha, imageTag: tag, image: image,
+            strategy: environment.engine == .swarm ? "swarm" : strategy.rawValue, startedAt: Date(),
             previousVersion: current?.imageTag)
         try await journal.record(deployment)
         logger.notice(kind == .deploy
@@ -223,22 +251,23 @@ public struct Deployer: Sendable {
             deployment.imageID = options.build && kind == .deploy
                 ? try await buildImage(image, context: context)
                 : try await ensureImage(image, docker: context.docker)
-            step = strategy == .blueGreen ? "the blue-green switch" : "the recreate"
+            step = environment.engine == .swarm ? "the swarm service update"
+                : strategy == .blueGreen ? "the blue-green switch" : "the recreate"
             deployment.status = .inProgress
             try await journal.record(deployment)
-            switch strategy {
-            case .blueGreen:
-                try await blueGreen(&deployment, current: current, options: options, context: context)
-            case .recreate:
-                try await recreate(&deployment, current: current, context: context)
+            var liveColor: Color?
+            if environment.engine == .swarm {
+                try await swarmRelease(&deployment, current: current, options: options, context: context)
+            } else {
+                switch strategy {
+                case .blueGreen:
+                    liveColor = try await blueGreen(&deployment, current: current, options: options, context: context)
+                case .recreate:
+                    try await recreate(&deployment, current: current, context: context)
+                }
             }
-            deployment.status = .success
-            deployment.completedAt = Date()
-            try await journal.record(deployment)
-            let postDeployFailure = await runPostDeploy(deployment)
-            await prune(keeping: [image, current?.image].compactMap { $0 }, docker: context.docker)
-            await notify(deployment, note: postDeployFailure)
-            return deployment
+            return Staged(deployment: deployment, current: current, liveColor: liveColor, strategy: strategy,
+                          context: context)
         } catch {
             if deployment.status != .rolledBack { deployment.status = .failed }
             deployment.completedAt = Date()
@@ -252,6 +281,65 @@ public struct Deployer: Sendable {
             // Name the step and what still serves; the cause's own words follow.
             throw DeployError.step(step, reason: "\(error)", serving: describe(current))
         }
+    }
+
+    /// Makes a staged release final: the previous color drains and stops, the journal says success, the
+    /// post_deploy hook runs, old images are pruned, and the notification goes out.
+    func finish(_ staged: Staged) async -> Deployment {
+        var deployment = staged.deployment
+        let context = staged.context
+        if let liveColor = staged.liveColor {
+            logger.notice("draining and stopping \(environment.project(liveColor))")
+            do {
+                try await down(liveColor, context: context, drain: environment.drainTimeout)
+            } catch {
+                // nginx no longer sends it anything: the release stands, the leftover is only in the way.
+                logger.warning("could not stop \(environment.project(liveColor)) (\(error)); stop it by hand")
+            }
+        }
+        deployment.status = .success
+        deployment.completedAt = Date()
+        do { try await context.journal.record(deployment) } catch {
+            logger.error("\(deployment.imageTag) is live, but the journal could not record it: \(error)")
+        }
+        let postDeployFailure = await runPostDeploy(deployment)
+        await prune(keeping: [deployment.image, staged.current?.image].compactMap { $0 }, docker: context.docker)
+        await notify(deployment, note: postDeployFailure)
+        return deployment
+    }
+
+    /// Undoes a staged release because another host failed: back to what served before, the new version
+    /// stopped, the journal entry marked rolled back. Returns why switching back failed, or nil.
+    func revert(_ staged: Staged, because reason: String) async -> String? {
+        var deployment = staged.deployment
+        let context = staged.context
+        var failure: String?
+        do {
+            if environment.engine == .swarm {
+                try await swarmRevert(staged)
+            } else if staged.strategy == .blueGreen, let proxy = environment.proxy, let color = deployment.color.flatMap(Color.init(rawValue:)) {
+                if let liveColor = staged.liveColor {
+                    let nginx = NginxSwitch(target: target, proxy: proxy, serving: deployment.imageTag)
+                    try await nginx.switchTo(port: environment.port(liveColor), note: "switched back to \(describe(staged.current))")
+                    logger.notice("nginx sends \(environment.name) to \(describe(staged.current)) again")
+                }
+                try await down(color, context: context)
+            } else {
+                try await down(.blue, context: context)
+                if let current = staged.current {
+                    try await up(.blue, image: current.image, context: context)
+                    try await gate(current.imageTag, color: .blue, serving: current.imageTag)
+                }
+            }
+        } catch {
+            failure = "\(error)"
+        }
+        deployment.status = failure == nil ? .rolledBack : .failed
+        deployment.completedAt = Date()
+        deployment.reason = reason + (failure.map { "; switching back failed: \($0)" } ?? "")
+        let final = deployment
+        await Task { try? await context.journal.record(final) }.value
+        return failure
     }
 
     /// The image's ID on the target, pulling it (with retries) when the target does not have it.
