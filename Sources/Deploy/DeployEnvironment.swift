@@ -145,7 +145,7 @@ public struct DeployEnvironment: Sendable, Equatable {
     }
 
     /// `deploy@10.0.0.11:2222` → `10.0.0.11`; `[::1]:22` → `::1`.
-    static func hostName(_ address: String) -> String {
+    public static func hostName(_ address: String) -> String {
         var rest = Substring(address)
         if let at = rest.lastIndex(of: "@") { rest = rest[rest.index(after: at)...] }
         if rest.hasPrefix("["), let close = rest.firstIndex(of: "]") { return String(rest[rest.index(after: rest.startIndex)..<close]) }

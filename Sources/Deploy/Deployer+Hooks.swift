@@ -88,7 +88,7 @@ extension Deployer {
         if let note { fields["note"] = .string(note) }
         let notification = Notification(text: Redactor.redact(text), fields: fields)
         // Its own task: a notification goes out even when the deploy was interrupted.
-        await Task { await Notifier().send(notification, to: hooks, logger: logger) }.value
+        _ = await Task { await Notifier().send(notification, to: hooks, logger: logger) }.value
     }
 
     /// `deploy --build`: builds the image here and, for a remote target, streams it there (skipped when

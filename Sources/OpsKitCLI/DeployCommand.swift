@@ -16,6 +16,11 @@ struct DeployCommand: OpsKitTool {
         answer healthy twice in a row, then nginx is switched and the public health URL watched; if it fails, nginx
         is switched back. Without a proxy (--strategy recreate) it stops the old version first (downtime).
 
+        With `hosts:` in the environment the same switch runs on every host, --batch hosts at a time, all or
+        nothing: if any host fails its health gate or its watch, every host already switched goes back and the
+        command exits 1 naming each host's state (see docs/scale-out.md). With `engine: swarm` the service is
+        updated by Swarm (start-first, rolled back on failure) and gated on the public health URL.
+
         EXIT CODES: 0 deployed   1 not deployed (the old version keeps serving; the reason is printed)
                     2 bad arguments or configuration
 
@@ -26,6 +31,8 @@ struct DeployCommand: OpsKitTool {
           deploy production --build --tag "$(git rev-parse --short HEAD)" --host deploy@vps   # build here, stream it
           deploy production --dry-run                         # print the plan, change nothing
           deploy production --json | jq .status
+          deploy production --batch 25%                       # hosts: a quarter of them at a time
+          deploy production --host deploy@10.0.0.12           # hosts: only this one of them
         """
     )
 
@@ -55,6 +62,14 @@ struct DeployCommand: OpsKitTool {
             help: ArgumentHelp("Wait this long for another deploy of this environment to finish.", valueName: "seconds"))
     var lockWait: Int = 0
 
+    @Option(help: ArgumentHelp("With hosts: how many switch at a time, a number or a share (default: batch, else 1).",
+                               valueName: "n|n%"))
+    var batch: Batch?
+
+    @Flag(name: .customLong("allow-partial"),
+          help: "With hosts: keep the hosts that deployed when others fail (mixed versions) instead of switching all back.")
+    var allowPartial = false
+
     @OptionGroup var change: ChangeOptions
     @OptionGroup var output: OutputOptions
 
@@ -65,7 +80,8 @@ struct DeployCommand: OpsKitTool {
     }
 
     mutating func execute() async -> Int32 {
-        guard let session = await DeploySession.start(Self.self, environment: environment, host: host, output: output)
+        guard let session = await DeploySession.start(Self.self, environment: environment, host: host, output: output,
+                                                      batch: batch, allowPartial: allowPartial)
         else { return Self.usageExitCode }
         let code = await deploy(session)
         await session.close()  // awaited: a detached close could lose the race with exit() and leave ssh behind
@@ -80,11 +96,18 @@ struct DeployCommand: OpsKitTool {
         options.watch = watch.map { .seconds($0) }
         options.lockWait = .seconds(lockWait)
         options.build = build
+        let captured = options
+        if let fleet = session.fleet {
+            if change.dryRun { return await session.printFleetPlan(options, json: output.json) }
+            guard session.confirm("deploy \(options.image) to \(environment) on \(fleet.members.count) hosts", change: change,
+                                  tool: "deploy")
+            else { return 1 }
+            return await session.runFleet(json: output.json, quiet: output.quiet) { fleet in await fleet.deploy(captured) }
+        }
         if change.dryRun { return await session.printPlan(options, json: output.json) }
         guard session.confirm("deploy \(options.image) to \(environment) on \(session.deployer.target)", change: change,
                               tool: "deploy")
         else { return 1 }
-        let captured = options
         return await session.run(json: output.json, quiet: output.quiet) { deployer in
             try await deployer.deploy(captured)
         }
@@ -92,3 +115,7 @@ struct DeployCommand: OpsKitTool {
 }
 
 extension DeployEnvironment.Strategy: ExpressibleByArgument {}
+
+extension Batch: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+}

@@ -6,36 +6,66 @@ import Shell
 
 /// What `deploy` and `rollback` share: configuration, the target (maybe over SSH), interrupts, output.
 struct DeploySession: Sendable {
+    /// The one host's deployer (for a fleet: the first host's, for what all hosts share).
     let deployer: Deployer
-    let connection: SSHConnection?
+    /// `hosts:` in the environment (and no `--host` picking one of them): every host, all or nothing.
+    let fleet: FleetDeployer?
+    let connections: [SSHConnection]
+
+    var connection: SSHConnection? { connections.first }
 
     static func open(environment name: String, host: String?, config path: String?,
-                     processEnvironment env: [String: String], logger: Logger) async throws -> DeploySession {
+                     processEnvironment env: [String: String], logger: Logger, batch: Batch? = nil,
+                     allowPartial: Bool = false) async throws -> DeploySession {
         let config = try OpsConfig.load(explicitPath: path, environment: env)
         let environment = try DeployEnvironment.load(name, from: config)
-        var connection: SSHConnection?
-        let hostText = host ?? environment.host ?? Self.legacyHost(env)
-        if let hostText {
-            let options = SSHOptions(identityFile: env["OPSKIT_SSH_KEY"].flatMap { $0.isEmpty ? nil : $0 },
-                                     knownHostsFile: env["OPSKIT_SSH_KNOWN_HOSTS"].flatMap { $0.isEmpty ? nil : $0 })
-            connection = SSHConnection(host: try SSHHost(parsing: hostText), options: options)
+        let options = SSHOptions(identityFile: env["OPSKIT_SSH_KEY"].flatMap { $0.isEmpty ? nil : $0 },
+                                 knownHostsFile: env["OPSKIT_SSH_KNOWN_HOSTS"].flatMap { $0.isEmpty ? nil : $0 })
+        func member(_ environment: DeployEnvironment, host hostText: String?, logger: Logger) throws -> (Deployer, SSHConnection?) {
+            let connection = try hostText.map { SSHConnection(host: try SSHHost(parsing: $0), options: options) }
+            let target = connection.map(Target.ssh) ?? .local
+            return (Deployer(environment: environment, target: target, logger: logger, processEnvironment: env), connection)
         }
-        let target = connection.map(Target.ssh) ?? .local
-        return DeploySession(
-            deployer: Deployer(environment: environment, target: target, logger: logger, processEnvironment: env),
-            connection: connection)
+        if !environment.fleet.isEmpty {
+            if let host {
+                // `--host` picks one host of the list: a deliberate single-host run (e.g. to repair one).
+                guard let one = environment.fleet.first(where: { $0.host == host || DeployEnvironment.hostName($0.host ?? "") == host }) else {
+                    throw ConfigError.invalidValue(key: "--host", value: host, expected:
+                        "one of environments.\(name).hosts: \(environment.fleet.compactMap(\.host).joined(separator: ", "))")
+                }
+                let (deployer, connection) = try member(one, host: one.host, logger: logger)
+                return DeploySession(deployer: deployer, fleet: nil, connections: connection.map { [$0] } ?? [])
+            }
+            var members: [Deployer] = []
+            var connections: [SSHConnection] = []
+            for one in environment.fleet {
+                var hostLogger = logger
+                hostLogger[metadataKey: "host"] = "\(DeployEnvironment.hostName(one.host ?? ""))"
+                let (deployer, connection) = try member(one, host: one.host, logger: hostLogger)
+                members.append(deployer)
+                if let connection { connections.append(connection) }
+            }
+            let fleet = FleetDeployer(members: members, batch: batch ?? environment.batch, allowPartial: allowPartial,
+                                      logger: logger)
+            return DeploySession(deployer: members[0], fleet: fleet, connections: connections)
+        }
+        let (deployer, connection) = try member(environment, host: host ?? environment.host ?? Self.legacyHost(env),
+                                                logger: logger)
+        return DeploySession(deployer: deployer, fleet: nil, connections: connection.map { [$0] } ?? [])
     }
 
     /// Sets up logging and opens the session for `tool`; a configuration problem is reported the tool's way
     /// and gives nil (the caller exits with its usage code).
-    static func start<Tool: OpsKitTool>(_ tool: Tool.Type, environment: String, host: String?, output: OutputOptions)
+    static func start<Tool: OpsKitTool>(_ tool: Tool.Type, environment: String, host: String?, output: OutputOptions,
+                                        batch: Batch? = nil, allowPartial: Bool = false)
         async -> DeploySession?
     {
         let name = tool.configuration.commandName ?? "deploy"
         Log.bootstrap(tool: name, format: output.logFormat, level: output.logLevel)
         do {
             return try await open(environment: environment, host: host, config: output.config,
-                                  processEnvironment: ProcessInfo.processInfo.environment, logger: Logger(label: name))
+                                  processEnvironment: ProcessInfo.processInfo.environment, logger: Logger(label: name),
+                                  batch: batch, allowPartial: allowPartial)
         } catch {
             tool.reportUsageError(Redactor.redact("\(error)"))
             return nil
@@ -61,7 +91,98 @@ struct DeploySession: Sendable {
     }
 
     func close() async {
-        await connection?.close()
+        await withTaskGroup(of: Void.self) { group in
+            for connection in connections { group.addTask { await connection.close() } }
+        }
+    }
+
+    /// Runs a release over every host of the fleet; prints one line per host; 0 only when every host deployed
+    /// (or, with --allow-partial, at least one did).
+    func runFleet(json: Bool, quiet: Bool, _ body: @escaping @Sendable (FleetDeployer) async -> FleetReport) async -> Int32 {
+        guard let fleet else { return 1 }
+        let task = Task<Int32, Never> {
+            let report = await body(fleet)
+            let ok = report.status == "deployed" || report.status == "partial"
+            if json {
+                writeStdout(Self.json(report))
+            }
+            let text = Self.fleetTable(report)
+            if !ok {
+                writeStderr("\(deployer.environment.name): \(report.headline)\n" + text + "\n")
+            } else if !json && (!quiet || report.status == "partial") {
+                writeStdout("\(report.headline)\n" + text)
+            }
+            return ok ? 0 : 1
+        }
+        let interrupts = Interrupts(cancelling: task)
+        let code = await task.value
+        interrupts.restore()
+        return code
+    }
+
+    /// One line per host, columns aligned, the detail cut to one line: readable with 20 hosts.
+    static func fleetTable(_ report: FleetReport) -> String {
+        let hostWidth = report.hosts.map(\.host.count).max() ?? 4
+        let stateWidth = report.hosts.map(\.state.rawValue.count).max() ?? 5
+        let servingWidth = report.hosts.map { ($0.serving ?? "-").count }.max() ?? 1
+        return report.hosts.map { outcome in
+            var line = "  " + pad(outcome.host, hostWidth) + "  " + pad(outcome.state.rawValue, stateWidth) + "  "
+                + pad(outcome.serving ?? "-", servingWidth)
+            if let detail = outcome.detail {
+                let oneLine = detail.replacing("\n", with: " ")
+                line += "  " + (oneLine.count > 160 ? String(oneLine.prefix(157)) + "..." : oneLine)
+            }
+            return line
+        }.joined(separator: "\n")
+    }
+
+    static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+
+    /// `--dry-run` for a fleet: each host's plan under its name, the batches first.
+    func printFleetPlan(_ options: DeployOptions, json: Bool) async -> Int32 {
+        guard let fleet else { return 1 }
+        let plans = await withTaskGroup(of: (Int, Result<[String], any Error>).self) { group in
+            for (i, member) in fleet.members.enumerated() {
+                group.addTask {
+                    do { return (i, .success(try await member.plan(options))) } catch { return (i, .failure(error)) }
+                }
+            }
+            var all: [(Int, Result<[String], any Error>)] = []
+            for await plan in group { all.append(plan) }
+            return all.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+        let size = fleet.batch.size(of: fleet.members.count)
+        let names = fleet.members.map { $0.environment.host ?? "\($0.target)" }
+        var failed = false
+        var lines = ["\(fleet.members.count) hosts, \(size) at a time (batch \(fleet.batch)); locks taken in this order: \(names.joined(separator: ", "))",
+                     "all or nothing: if any host fails, every host already switched goes back" + (fleet.allowPartial ? " (not with --allow-partial)" : "")]
+        var steps: [String: [String]] = [:]
+        for (i, plan) in plans.enumerated() {
+            switch plan {
+            case .success(let hostSteps):
+                steps[names[i]] = hostSteps
+                lines.append("\(names[i]):")
+                lines += hostSteps.enumerated().map { "  \($0.offset + 1). \($0.element)" }
+            case .failure(let error):
+                failed = true
+                lines.append("\(names[i]): \(Redactor.redact("\(error)"))")
+            }
+        }
+        if json {
+            writeStdout(Self.json(FleetPlan(dryRun: true, batch: "\(fleet.batch)", order: names, hosts: steps)))
+        } else {
+            writeStdout(lines.joined(separator: "\n"))
+        }
+        writeStderr(failed ? "\(deployer.environment.name): a check failed on a host (above); nothing was changed\n"
+                           : "dry run: nothing was changed\n")
+        return failed ? 1 : 0
+    }
+
+    struct FleetPlan: Encodable {
+        let dryRun: Bool
+        let batch: String
+        let order: [String]
+        let hosts: [String: [String]]
     }
 
     /// Runs a release with Ctrl-C/SIGTERM turned into a clean stop; prints the result; returns the exit code.

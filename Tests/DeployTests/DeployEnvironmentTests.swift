@@ -120,3 +120,79 @@ import Testing
                                       command: "").imageTag == "latest")
     }
 }
+
+@Suite struct FleetEnvironmentTests {
+    func load(_ yaml: String, _ name: String = "production") throws -> DeployEnvironment {
+        try DeployEnvironment.load(name, from: OpsConfig(root: YAMLSubset.parse(yaml, file: "opskit.yml"), path: "opskit.yml"))
+    }
+
+    let fleet = """
+    app: demo
+    environments:
+      production:
+        compose_file: /opt/demo/docker-compose.yml
+        image: registry.example.com/demo
+        ports: [3001, 3002]
+        health_url: https://{host}/api/health
+        batch: 25%
+        proxy:
+          upstream_file: /etc/nginx/conf.d/demo-upstream.conf
+        hosts:
+          - deploy@web3.example.com
+          - deploy@web1.example.com:2222
+          - host: deploy@web2.example.com
+            ports: [4001, 4002]
+            proxy:
+              reload_command: [systemctl, reload, nginx]
+    """
+
+    @Test func everyHostIsTheEnvironmentWithItsOwnKeysSortedByHost() throws {
+        let env = try load(fleet)
+        #expect(env.fleet.map(\.host) == ["deploy@web1.example.com:2222", "deploy@web2.example.com", "deploy@web3.example.com"])
+        #expect(env.batch == .percent(25) && env.batch.size(of: 3) == 1 && env.batch.size(of: 20) == 5)
+        let web2 = env.fleet[1]
+        #expect(web2.ports == [4001, 4002] && web2.strategy == .blueGreen)
+        #expect(web2.proxy?.reloadCommand == ["systemctl", "reload", "nginx"])
+        #expect(web2.proxy?.upstreamFile == "/etc/nginx/conf.d/demo-upstream.conf", "the proxy keys merge")
+        #expect(env.fleet[0].ports == [3001, 3002] && env.fleet[0].proxy?.reloadCommand == ["nginx", "-s", "reload"])
+        #expect(env.fleet.map(\.healthURL) == ["https://web1.example.com/api/health", "https://web2.example.com/api/health",
+                                               "https://web3.example.com/api/health"])
+        #expect(env.fleet.allSatisfy { $0.fleet.isEmpty && $0.project(.blue) == "demo-production-blue" })
+    }
+
+    @Test func batchSizes() {
+        #expect(Batch("1") == .count(1) && Batch("100%") == .percent(100) && Batch("0") == nil && Batch("0%") == nil)
+        #expect(Batch("x") == nil && Batch("150%") == nil)
+        #expect(Batch.count(5).size(of: 3) == 3 && Batch.percent(100).size(of: 3) == 3 && Batch.percent(1).size(of: 3) == 1)
+        #expect(Batch.percent(50).size(of: 3) == 2)
+    }
+
+    @Test(arguments: [
+        ("        hosts:\n          - host: deploy@a\n            colour: blue\n", "environments.production.hosts[0].colour"),
+        ("        hosts:\n          - deploy@a\n          - deploy@a\n", "each host once"),
+        ("        hosts: []\n", "a list of user@host"),
+        ("        hosts:\n          - ports: [1, 2]\n", "hosts[0].host is required"),
+        ("        host: deploy@b\n        hosts:\n          - deploy@a\n", "either host or hosts"),
+        ("        engine: swarm\n        health_url: http://x/\n        hosts:\n          - deploy@a\n", "no hosts with engine: swarm"),
+        ("        batch: half\n", "a number of hosts (1) or a share (25%)"),
+        ("        project: \"a b\"\n", "environments.production.project"),
+        ("        engine: kubernetes\n", "compose or swarm"),
+        ("        engine: swarm\n", "engine: swarm gates on it"),
+    ])
+    func badHostListsAreNamed(extra: String, message: String) throws {
+        let yaml = "app: demo\nenvironments:\n  production:\n    compose_file: c.yml\n    image: demo\n"
+            + extra.split(separator: "\n").map { String($0.dropFirst(4)) }.joined(separator: "\n") + "\n"
+        #expect { try load(yaml) } throws: { "\($0)".contains(message) }
+    }
+
+    @Test func hostNames() {
+        #expect(DeployEnvironment.hostName("deploy@10.0.0.11:2222") == "10.0.0.11")
+        #expect(DeployEnvironment.hostName("web1") == "web1")
+        #expect(DeployEnvironment.hostName("root@[::1]:22") == "::1")
+    }
+
+    @Test func projectAndSwarmServiceNames() throws {
+        let env = try load("app: demo\nenvironments:\n  production:\n    compose_file: c.yml\n    image: demo\n    project: shop\n    engine: swarm\n    health_url: https://shop.example.com/health\n")
+        #expect(env.engine == .swarm && env.swarmService == "shop_app" && env.project(.green) == "shop-green")
+    }
+}

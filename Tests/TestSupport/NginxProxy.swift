@@ -16,10 +16,14 @@ public final class NginxProxy: Sendable {
         configFile = directory.file("nginx.conf")
     }
 
-    public static func start(upstreamName: String) async throws -> NginxProxy {
+    /// Starts nginx on `address` (and `port`, else a free one).
+    public static func start(upstreamName: String, address: String = "127.0.0.1", port: Int? = nil) async throws
+        -> NginxProxy
+    {
         let dir = try TempDirectory(prefix: "opskit-proxy")
-        let out = try await Runner().capture(Command(repositoryRoot() + "/scripts/services/nginx-proxy", "start", dir.path,
-                                                     upstreamName, timeout: .seconds(120)))
+        let out = try await Runner().capture(Command(
+            argv: [repositoryRoot() + "/scripts/services/nginx-proxy", "start", dir.path, upstreamName] + (port.map { ["\($0)"] } ?? []),
+            environment: ["NGINX_PROXY_ADDR": address], timeout: .seconds(120)))
         guard let line = out.stdoutText.split(separator: "\n").first(where: { $0.hasPrefix("PROXY_URL=") }) else {
             throw TestSupportError("nginx-proxy printed no PROXY_URL: \(out.stdoutText)")
         }

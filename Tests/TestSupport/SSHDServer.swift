@@ -19,13 +19,19 @@ public struct SSHDServer: Sendable {
         SSHOptions(identityFile: keyFile, knownHostsFile: knownHostsFile, connectTimeout: .seconds(5))
     }
 
-    /// Starts a server listening on `address` (a free port is picked).
-    public static func start(address: String = "127.0.0.1") async throws -> SSHDServer {
+    /// Starts a server listening on `address` (a free port is picked); its sessions see `environment`.
+    public static func start(address: String = "127.0.0.1", environment: [String: String] = [:]) async throws
+        -> SSHDServer
+    {
         let directory = try TempDirectory(prefix: "opskit-sshd")
         let script = try repositoryRoot() + "/scripts/services/sshd"
         do {
-            let started = try await Runner().capture(
-                Command(script, "start", directory.path, "", address, timeout: .seconds(120)))
+            var command = Command(script, "start", directory.path, "", address, timeout: .seconds(120))
+            if !environment.isEmpty {
+                command.environment["SSHD_SETENV"] = environment.sorted { $0.key < $1.key }
+                    .map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            }
+            let started = try await Runner().capture(command)
             guard let port = Int(started.stdoutText.split(separator: "\n").last ?? "") else {
                 throw TestSupportError("sshd service printed no port: \(started.stdoutText)")
             }

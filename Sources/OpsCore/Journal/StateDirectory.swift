@@ -5,7 +5,8 @@ import Glibc
 /// Where an app's deploy history, backup catalog and alert state live on a target.
 ///
 /// `/var/lib/opskit/<app>` as root, `$XDG_STATE_HOME/opskit/<app>` (default `~/.local/state`) otherwise.
-/// `OPSKIT_STATE_DIR` replaces the `…/opskit` base on this machine (tests, unusual layouts).
+/// `OPSKIT_STATE_DIR` replaces the `…/opskit` base (tests, unusual layouts): this machine's for a local target,
+/// the target's own for an SSH target.
 public enum StateDirectory {
     public static func resolve(app: String, on target: Target, environment: [String: String], create: Bool = true)
         async throws -> String
@@ -14,7 +15,8 @@ public enum StateDirectory {
         if target.isLocal, let override = environment["OPSKIT_STATE_DIR"], !override.isEmpty {
             base = override
         } else {
-            let script = #"if [ "$(id -u)" = 0 ]; then echo /var/lib/opskit; else echo "${XDG_STATE_HOME:-$HOME/.local/state}/opskit"; fi"#
+            // The target's own OPSKIT_STATE_DIR counts there too (set in its environment, e.g. sshd's SetEnv).
+            let script = #"if [ -n "${OPSKIT_STATE_DIR:-}" ]; then echo "$OPSKIT_STATE_DIR"; elif [ "$(id -u)" = 0 ]; then echo /var/lib/opskit; else echo "${XDG_STATE_HOME:-$HOME/.local/state}/opskit"; fi"#
             base = try await target.capture(Target.shell(script)).stdoutText
         }
         let directory = base + "/" + app
