@@ -96,20 +96,20 @@ struct DeploySession: Sendable {
         }
     }
 
-    /// Runs a release over every host of the fleet; prints one line per host; 0 only when every host deployed
-    /// (or, with --allow-partial, at least one did).
+    /// Runs a release over every host of the fleet; prints one line per host; 0 only when every host deployed.
     func runFleet(json: Bool, quiet: Bool, _ body: @escaping @Sendable (FleetDeployer) async -> FleetReport) async -> Int32 {
         guard let fleet else { return 1 }
         let task = Task<Int32, Never> {
             let report = await body(fleet)
-            let ok = report.status == "deployed" || report.status == "partial"
+            // --allow-partial keeps what deployed, but a host that failed is still a failure for cron and CI.
+            let ok = report.status == "deployed"
             if json {
                 writeStdout(Self.json(report))
             }
             let text = Self.fleetTable(report)
             if !ok {
                 writeStderr("\(deployer.environment.name): \(report.headline)\n" + text + "\n")
-            } else if !json && (!quiet || report.status == "partial") {
+            } else if !json && !quiet {
                 writeStdout("\(report.headline)\n" + text)
             }
             return ok ? 0 : 1

@@ -74,7 +74,7 @@ extension DockerDeploySuites {
         /// All at once: every host switches, the third host's v2 turns unhealthy during the watch → all three
         /// back on v1, zero failed requests through every nginx.
         @Test func aWatchFailureOnOneHostSwitchesAllBack() async throws {
-            let fleet = try await Fleet.make(broken: 2, breakage: .unhealthyAfter(2), watch: 5)
+            let fleet = try await Fleet.make(broken: 2, breakage: .unhealthyOnTrigger, watch: 8)
             defer { Task { await fleet.cleanUp() } }
             let first = try await fleet.run("deploy", "fleet", "--tag", "v1", "--yes", "--batch", "100%", "--watch", "0")
             #expect(first.exitCode == 0, "\(first.stderr)")
@@ -85,7 +85,16 @@ extension DockerDeploySuites {
             #expect(fleet.hosts.allSatisfy { dryRun.stdout.contains($0.address + ":") })
 
             let loads = fleet.hosts.map { LoadLoop.start(url: $0.proxy.url + "/") }
+            // Once the third host serves v2 (it is in its watch), its v2 turns unhealthy.
+            let trigger = Task {
+                for _ in 0..<600 {
+                    if (try? await fleet.served(host: 2)) == "v2" { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                try "now".write(toFile: fleet.dir.file("trigger/break"))
+            }
             let second = try await fleet.run("deploy", "fleet", "--tag", "v2", "--yes", "--batch", "100%", "--json")
+            try await trigger.value
             var reports: [LoadLoop.Report] = []
             for load in loads { reports.append(await load.stop()) }
             #expect(second.exitCode == 1)
@@ -124,7 +133,8 @@ extension DockerDeploySuites {
 struct Fleet {
     enum Breakage {
         case neverHealthy
-        case unhealthyAfter(Int)
+        /// Healthy until the test writes `trigger/break`.
+        case unhealthyOnTrigger
     }
 
     struct Host {
@@ -146,6 +156,7 @@ struct Fleet {
     static func make(broken: Int?, breakage: Breakage, watch: Double) async throws -> Fleet {
         try await DockerFixture.ensure()
         let dir = try TempDirectory(prefix: "opskit-fleet")
+        mkdir(dir.file("trigger"), 0o755)
         let name = "f" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
         let proxyPort = try DockerFixture.freePort()
         var hosts: [Host] = []
@@ -183,7 +194,8 @@ struct Fleet {
         let breakV2: String
         switch breakage {
         case .neverHealthy: breakV2 = "rm -f /www/api/health"
-        case .unhealthyAfter(let seconds): breakV2 = "(sleep \(seconds); rm -f /www/api/health) &"
+        case .unhealthyOnTrigger:
+            breakV2 = "(while [ ! -f /trigger/break ]; do sleep 0.1; done; rm -f /www/api/health) &"
         }
         try """
         version: "2.4"
@@ -192,6 +204,7 @@ struct Fleet {
             image: ${OPSKIT_IMAGE}
             ports: ["127.0.0.1:${OPSKIT_PORT}:3000"]
             environment: ["OPSKIT_IMAGE=${OPSKIT_IMAGE}"]
+            volumes: ["\(dir.file("trigger")):/trigger:ro"]
             entrypoint: ["/bin/busybox", "sh", "-c", "case \\"$$OPSKIT_IMAGE\\" in *:v2) \(breakV2) ;; esac; exec /app/start"]
         """.write(toFile: dir.file("compose-broken.yml"))
 
@@ -238,11 +251,13 @@ struct Fleet {
     /// What each host's nginx serves at `/` (the version), in host order.
     func served() async throws -> [String] {
         var versions: [String] = []
-        for host in hosts {
-            let response = try await HTTPClient().send(HTTPRequest(url: host.proxy.url + "/"))
-            versions.append(response.bodyText.split(separator: "\n").first.map(String.init) ?? "")
-        }
+        for i in hosts.indices { versions.append(try await served(host: i)) }
         return versions
+    }
+
+    func served(host i: Int) async throws -> String {
+        let response = try await HTTPClient().send(HTTPRequest(url: hosts[i].proxy.url + "/"))
+        return response.bodyText.split(separator: "\n").first.map(String.init) ?? ""
     }
 
     struct Entry: CustomStringConvertible {
