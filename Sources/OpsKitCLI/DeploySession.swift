@@ -120,23 +120,10 @@ struct DeploySession: Sendable {
         return code
     }
 
-    /// One line per host, columns aligned, the detail cut to one line: readable with 20 hosts.
+    /// One line per host: host, state, what serves, why.
     static func fleetTable(_ report: FleetReport) -> String {
-        let hostWidth = report.hosts.map(\.host.count).max() ?? 4
-        let stateWidth = report.hosts.map(\.state.rawValue.count).max() ?? 5
-        let servingWidth = report.hosts.map { ($0.serving ?? "-").count }.max() ?? 1
-        return report.hosts.map { outcome in
-            var line = "  " + pad(outcome.host, hostWidth) + "  " + pad(outcome.state.rawValue, stateWidth) + "  "
-                + pad(outcome.serving ?? "-", servingWidth)
-            if let detail = outcome.detail {
-                let oneLine = detail.replacing("\n", with: " ")
-                line += "  " + (oneLine.count > 160 ? String(oneLine.prefix(157)) + "..." : oneLine)
-            }
-            return line
-        }.joined(separator: "\n")
+        HostTable.render(report.hosts.map { [$0.host, $0.state.rawValue, $0.serving ?? "-", $0.detail ?? ""] })
     }
-
-    static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
 
     /// `--dry-run` for a fleet: each host's plan under its name, the batches first.
     func printFleetPlan(_ options: DeployOptions, json: Bool) async -> Int32 {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Deploy
 import FoundationEssentials
 import Health
 import Logging
@@ -27,6 +28,7 @@ struct HealthCheckCommand: OpsKitTool {
           health-check --quiet || notify-ops                                         # cron: silent when OK
           health-check --expect-json checks.database.status=up --min-cert-days 14 https://example.com/api/health
           health-check --json https://a.example.com/health https://b.example.com/health
+          health-check --environment production              # every host of environments.production.hosts
           HEALTHCHECK CMD ["/opt/opskit/bin/health-check", "--quiet", "--retries", "0", "http://127.0.0.1:3000/api/health"]
         """
     )
@@ -77,6 +79,14 @@ struct HealthCheckCommand: OpsKitTool {
     @Option(help: ArgumentHelp("Trust this CA bundle (PEM) too, e.g. a private CA.", valueName: "file"))
     var cacert: String?
 
+    @Option(name: [.customLong("environment"), .customShort("e")],
+            help: ArgumentHelp("Check every host of this environment in opskit.yml (its hosts: list), one line each.",
+                               valueName: "name"))
+    var environment: String?
+
+    @Option(help: ArgumentHelp("With --environment: only this host of the list.", valueName: "user@host[:port]"))
+    var host: String?
+
     @OptionGroup var output: OutputOptions
 
     /// Loads libcurl while the arguments are parsed, when a URL among them needs it (https); plain http://
@@ -93,6 +103,7 @@ struct HealthCheckCommand: OpsKitTool {
     mutating func execute() async -> Int32 {
         Log.bootstrap(tool: "health-check", format: output.logFormat, level: output.logLevel)
         let logger = Logger(label: "health-check")
+        if let environment { return await checkHosts(of: environment, logger: logger) }
         let targets: [HealthTarget]
         do {
             targets = try makeTargets(environment: ProcessInfo.processInfo.environment)
@@ -111,27 +122,8 @@ struct HealthCheckCommand: OpsKitTool {
 
     /// Turns flags, environment and opskit.yml into checks; every mistake is caught here, before any request.
     func makeTargets(environment: [String: String]) throws -> [HealthTarget] {
-        guard retries >= 0 else { throw ValidationError("--retries must be 0 or more") }
-        guard interval >= 0, interval.isFinite else { throw ValidationError("--interval must be 0 or more seconds") }
-        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be more than 0 seconds") }
-        if let wait, !(wait >= 0 && wait.isFinite) { throw ValidationError("--wait must be 0 or more seconds") }
-        if let w = warnLatency, let c = critLatency, w > c {
-            throw ValidationError("--warn-latency (\(w) ms) is above --crit-latency (\(c) ms)")
-        }
-        if let days = minCertDays, days < 0 { throw ValidationError("--min-cert-days must be 0 or more") }
-        if let bad = expectStatus.first(where: { !(100...599).contains($0) }) {
-            throw ValidationError("--expect-status \(bad) is not an HTTP status (100-599)")
-        }
-        let jsonExpectations = try expectJSON.map { text in
-            guard let e = JSONExpectation(parsing: text) else {
-                throw ValidationError("--expect-json \"\(text)\" needs the form path=value with a dotted path, e.g. checks.database.status=up")
-            }
-            return e
-        }
-        if let cacert, access(cacert, R_OK) != 0 {
-            throw ValidationError("--cacert \(cacert): no readable file there")
-        }
-
+        try checkFlags()
+        if host != nil { throw ValidationError("--host needs --environment") }
         var urls = self.urls
         if urls.isEmpty {
             if let env = environment["HEALTH_URL"], !env.isEmpty {
@@ -145,7 +137,42 @@ struct HealthCheckCommand: OpsKitTool {
             throw ValidationError("no URL to check: pass one, set HEALTH_URL, or set health.url in opskit.yml")
         }
         for url in urls { try HealthURL.validate(url) }
+        let (policy, expectations) = try checkSettings()
+        return urls.map { target($0, policy: policy, expectations: expectations) }
+    }
 
+    /// Every flag mistake, before any request.
+    func checkFlags() throws {
+        guard retries >= 0 else { throw ValidationError("--retries must be 0 or more") }
+        guard interval >= 0, interval.isFinite else { throw ValidationError("--interval must be 0 or more seconds") }
+        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be more than 0 seconds") }
+        if let wait, !(wait >= 0 && wait.isFinite) { throw ValidationError("--wait must be 0 or more seconds") }
+        if let w = warnLatency, let c = critLatency, w > c {
+            throw ValidationError("--warn-latency (\(w) ms) is above --crit-latency (\(c) ms)")
+        }
+        if let days = minCertDays, days < 0 { throw ValidationError("--min-cert-days must be 0 or more") }
+        if let bad = expectStatus.first(where: { !(100...599).contains($0) }) {
+            throw ValidationError("--expect-status \(bad) is not an HTTP status (100-599)")
+        }
+        for text in expectJSON where JSONExpectation(parsing: text) == nil {
+            throw ValidationError("--expect-json \"\(text)\" needs the form path=value with a dotted path, e.g. checks.database.status=up")
+        }
+        if let cacert, access(cacert, R_OK) != 0 {
+            throw ValidationError("--cacert \(cacert): no readable file there")
+        }
+    }
+
+    func target(_ url: String, policy: RetryPolicy, expectations: HealthExpectations) -> HealthTarget {
+        HealthTarget(url: url, timeout: .seconds(timeout), verifyTLS: !insecure, caFile: cacert,
+                     expectations: expectations, retry: policy)
+    }
+
+    /// The retry policy and expectations every URL shares, from the flags (already checked).
+    func checkSettings() throws -> (RetryPolicy, HealthExpectations) {
+        let jsonExpectations = try expectJSON.map { text in
+            guard let e = JSONExpectation(parsing: text) else { throw ValidationError("--expect-json \(text)") }
+            return e
+        }
         let policy: RetryPolicy
         if let wait {
             policy = RetryPolicy(maxAttempts: Int.max, maxElapsed: .seconds(wait), initialDelay: .seconds(interval),
@@ -157,9 +184,70 @@ struct HealthCheckCommand: OpsKitTool {
         let expectations = HealthExpectations(
             statuses: Set(expectStatus), bodyContains: expectBody, json: jsonExpectations,
             warnLatencyMs: warnLatency, critLatencyMs: critLatency, minCertificateDays: minCertDays)
-        return urls.map {
-            HealthTarget(url: $0, timeout: .seconds(timeout), verifyTLS: !insecure, caFile: cacert,
-                         expectations: expectations, retry: policy)
-        }
+        return (policy, expectations)
     }
+
+    /// `--environment`: each host's health, side by side; the worst state is the exit code.
+    func checkHosts(of name: String, logger: Logger) async -> Int32 {
+        let session: DeploySession
+        let policy: RetryPolicy
+        let expectations: HealthExpectations
+        do {
+            guard urls.isEmpty else { throw ValidationError("--environment checks the hosts' own URLs: give no URL with it") }
+            try checkFlags()
+            (policy, expectations) = try checkSettings()
+            session = try await DeploySession.open(environment: name, host: host, config: output.config,
+                                                   processEnvironment: ProcessInfo.processInfo.environment, logger: logger)
+        } catch {
+            Self.reportUsageError(Redactor.redact("\(error)"))
+            return Self.usageExitCode
+        }
+        let members = session.fleet?.members ?? [session.deployer]
+        let names = members.map { $0.environment.host ?? "this machine" }
+        let urls = await HostHealthURLs.resolve(members)
+        let results: [HealthResult] = await withTaskGroup(of: (Int, HealthResult).self) { group in
+            for (i, url) in urls.enumerated() {
+                group.addTask {
+                    switch url {
+                    case .success(let url):
+                        let report = await HealthCheck().run([target(url, policy: policy, expectations: expectations)])
+                        return (i, report.results[0])
+                    case .failure(let error):
+                        let reason = Redactor.redact("\(error)")
+                        return (i, HealthResult(url: "-", status: .critical, summary: "not reachable: \(reason)",
+                                                reasons: [reason], attempts: 1, error: reason))
+                    }
+                }
+            }
+            var all: [(Int, HealthResult)] = []
+            for await result in group { all.append(result) }
+            return all.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+        await session.close()
+        let worst = HealthStatus.worst(results.map(\.status))
+        if output.json {
+            writeStdout(DeploySession.json(HostsDocument(status: worst, hosts: zip(names, results).map {
+                HostResult(host: $0.0, result: $0.1)
+            })))
+        } else if !(output.quiet && worst == .ok) {
+            let failing = results.filter { $0.status != .ok }.count
+            let head = failing == 0 ? "\(results.count) hosts healthy" : "\(failing) of \(results.count) hosts not OK"
+            // The plugin line first (what a monitoring system shows), then one line per host.
+            writeStdout("HEALTH \(worst) - \(head)\n" + HostTable.render(zip(names, results).map {
+                [$0.0, $0.1.status.rawValue, $0.1.summary]
+            }))
+        }
+        return worst.exitCode
+    }
+
+    struct HostsDocument: Encodable {
+        let status: HealthStatus
+        let hosts: [HostResult]
+    }
+
+    struct HostResult: Encodable {
+        let host: String
+        let result: HealthResult
+    }
+
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Deploy
 import FoundationEssentials
 import Logging
 import Monitor
@@ -28,6 +29,7 @@ struct MonitorCommand: OpsKitTool {
           */5 * * * * root /opt/opskit/bin/monitor --quiet --alert --ping https://hc-ping.com/UUID --config /opt/app/opskit.yml
           monitor --prometheus /var/lib/node_exporter/textfile/opskit.prom --quiet
           monitor --watch 60 --alert                      # a systemd service instead of cron
+          monitor --environment production                # every host of environments.production.hosts, over SSH
         """
     )
     static var usageExitCode: Int32 { 3 }
@@ -47,6 +49,23 @@ struct MonitorCommand: OpsKitTool {
                                valueName: "url"))
     var ping: String?
 
+    @Option(name: [.customLong("environment"), .customShort("e")],
+            help: ArgumentHelp("Run the monitor of every host of this environment's hosts: list over SSH, one line each.",
+                               valueName: "name"))
+    var environment: String?
+
+    @Option(help: ArgumentHelp("With --environment: only this host of the list.", valueName: "user@host[:port]"))
+    var host: String?
+
+    @Option(name: .customLong("remote-bin"),
+            help: ArgumentHelp("With --environment: opskit's bin/ on the hosts (default: PATH, else /opt/opskit/bin).",
+                               valueName: "dir"))
+    var remoteBin: String?
+
+    @Option(name: .customLong("remote-config"),
+            help: ArgumentHelp("With --environment: the opskit.yml on the hosts for their monitor.", valueName: "file"))
+    var remoteConfig: String?
+
     @OptionGroup var output: OutputOptions
 
     static func reportUsageError(_ message: String) {
@@ -60,7 +79,8 @@ struct MonitorCommand: OpsKitTool {
     /// The parsed arguments as plain values: what both parsers produce (see `MonitorOptions.quickParse`).
     var options: MonitorOptions {
         MonitorOptions(prometheus: prometheus, alert: alert, watch: watch, ping: ping, config: output.config,
-                       json: output.json, quiet: output.quiet, verbose: output.verbose, logFormat: output.logFormat)
+                       json: output.json, quiet: output.quiet, verbose: output.verbose, logFormat: output.logFormat,
+                       environment: environment, host: host, remoteBin: remoteBin, remoteConfig: remoteConfig)
     }
 
     static func runQuickly(_ arguments: [String]) async -> Int32? {
@@ -80,6 +100,10 @@ struct MonitorOptions: Equatable, Sendable {
     var quiet = false
     var verbose = false
     var logFormat: LogFormat = .human
+    var environment: String?
+    var host: String?
+    var remoteBin: String?
+    var remoteConfig: String?
 
     var logLevel: Logger.Level { verbose ? .debug : (quiet ? .error : .notice) }
 
@@ -111,6 +135,7 @@ struct MonitorOptions: Equatable, Sendable {
     func execute() async -> Int32 {
         Log.bootstrap(tool: "monitor", format: logFormat, level: logLevel)
         let logger = Logger(label: "monitor")
+        if let name = self.environment { return await monitorHosts(of: name, logger: logger) }
         let environment = ProcessEnvironment.current()
         let settings: MonitorSettings
         let stateDirectory: String
@@ -139,6 +164,44 @@ struct MonitorOptions: Equatable, Sendable {
             return report.exitCode
         }
         return await watchLoop(every: watch, cycle: cycle)
+    }
+
+    /// `--environment`: each host's own monitor over SSH, side by side; one line per host, the worst state wins.
+    func monitorHosts(of name: String, logger: Logger) async -> Int32 {
+        let session: DeploySession
+        do {
+            if alert || prometheus != nil || watch != nil || ping != nil {
+                throw ValidationError("--environment only reads the hosts' state; --alert, --ping, --prometheus and --watch belong to each host's own monitor (its cron)")
+            }
+            session = try await DeploySession.open(environment: name, host: host, config: config,
+                                                   processEnvironment: ProcessInfo.processInfo.environment, logger: logger)
+        } catch {
+            MonitorCommand.reportUsageError(Redactor.redact("\(error)"))
+            return MonitorCommand.usageExitCode
+        }
+        let members = session.fleet?.members ?? [session.deployer]
+        let hosts = members.map { (name: $0.environment.host ?? "this machine", target: $0.target) }
+        let results = await RemoteMonitor(remoteBin: remoteBin, remoteConfig: remoteConfig).run(on: hosts)
+        await session.close()
+        let worst = HealthStatus.worst(results.map(\.state))
+        if json {
+            let document: JSONValue = .object([
+                "status": .string(worst.rawValue), "exitCode": .number(Double(worst.exitCode)),
+                "hosts": .array(results.map { result in
+                    var object: [String: JSONValue] = ["host": .string(result.host), "status": .string(result.state.rawValue),
+                                                       "summary": .string(result.summary)]
+                    if let document = result.document { object["report"] = document }
+                    return .object(object)
+                }),
+            ])
+            writeStdout(document.serialized(pretty: true))
+        } else if !(quiet && worst == .ok) {
+            let failing = results.filter { $0.state != .ok }.count
+            let head = failing == 0 ? "\(results.count) hosts OK" : "\(failing) of \(results.count) hosts not OK"
+            writeStdout("MONITOR \(worst.rawValue) - \(head)\n"
+                + HostTable.render(results.map { [$0.host, $0.state.rawValue, $0.summary] }))
+        }
+        return worst.exitCode
     }
 
     /// Runs a cycle every `seconds` (measured from one start to the next) until SIGINT or SIGTERM.
