@@ -28,7 +28,8 @@ def main():
     p.add_argument("--json", action="store_true")
     a = p.parse_args()
     u = urllib.parse.urlsplit(a.url)
-    if u.scheme != "http" or u.hostname not in ("127.0.0.1", "localhost", "::1"):
+    loopback = u.hostname in ("localhost", "::1") or (u.hostname or "").startswith("127.")
+    if u.scheme != "http" or not loopback:
         sys.exit("load.py: only http:// on loopback (got %s)" % a.url)
     path = (u.path or "/") + ("?" + u.query if u.query else "")
 
