@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import OpsCore
 import Shell
 import Testing
@@ -86,6 +89,25 @@ extension DockerDeploySuites {
                 let entries = try await app.history()
                 #expect(entries.map { $0["status"]?.stringValue ?? "" } == ["success", "rolled_back", "rolled_back"])
                 #expect(entries.map { $0["healthCheckPassed"] }.prefix(2) == [.bool(true), .bool(false)])
+            }
+        }
+
+        /// Ctrl-C while Swarm is mid-update: the service is put back on v1, never left half updated.
+        @Test func interruptDuringTheUpdateRestoresThePreviousImage() async throws {
+            try await Self.withApp { app in
+                #expect(try await app.run("deploy", "test", "--tag", "v1", "--yes").exitCode == 0)
+                let deploy = try OpsKitProcess.start("deploy", ["test", "--tag", "v3", "--yes", "--config", app.dir.file("opskit.yml")],
+                                                     environment: app.environment, outputDirectory: app.dir.path)
+                try await deploy.waitForStderr(containing: "updating \(app.service)")
+                try await Task.sleep(for: .seconds(1))
+                deploy.signal(SIGINT)
+                let code = try await deploy.wait(timeout: .seconds(120))
+                #expect(code == 1)
+                let last = deploy.stderr.split(separator: "\n").last.map(String.init) ?? ""
+                #expect(last.contains("interrupted") && last.contains("v1"), "\(deploy.stderr)")
+                #expect(try await app.specImage() == "opskit-test/app:v1")
+                #expect(try await app.served() == "v1")
+                #expect(try await app.history().last?["status"]?.stringValue != "in_progress")
             }
         }
 
