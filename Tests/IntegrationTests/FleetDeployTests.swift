@@ -4,6 +4,7 @@ import Glibc
 import FoundationEssentials
 import OpsCore
 import Shell
+import Synchronization
 import Testing
 import TestSupport
 
@@ -107,15 +108,17 @@ extension DockerDeploySuites {
 
                 let loads = fleet.hosts.map { LoadLoop.start(url: $0.proxy.url + "/") }
                 // Once the third host serves v2 (it is in its watch), its v2 turns unhealthy.
-                let trigger = Task {
-                    for _ in 0..<600 {
-                        if (try? await fleet.served(host: 2)) == "v2" { break }
-                        try await Task.sleep(for: .milliseconds(100))
-                    }
-                    try "now".write(toFile: fleet.dir.file("trigger/break"))
+                // Polled for as long as the deploy runs (a busy CI machine may take a minute to get there).
+                let finished = Finished()
+                let deploy = Task {
+                    defer { finished.flag.withLock { $0 = true } }
+                    return try await fleet.run("deploy", "fleet", "--tag", "v2", "--yes", "--batch", "100%", "--json")
                 }
-                let second = try await fleet.run("deploy", "fleet", "--tag", "v2", "--yes", "--batch", "100%", "--json")
-                try await trigger.value
+                while (try? await fleet.served(host: 2)) != "v2" && !finished.flag.withLock({ $0 }) {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                try "now".write(toFile: fleet.dir.file("trigger/break"))
+                let second = try await deploy.value
                 var reports: [LoadLoop.Report] = []
                 for load in loads { reports.append(await load.stop()) }
                 #expect(second.exitCode == 1)
@@ -153,6 +156,11 @@ extension DockerDeploySuites {
             }
         }
     }
+}
+
+/// Set once the deploy under test has returned.
+final class Finished: Sendable {
+    let flag = Mutex(false)
 }
 
 /// Three hosts for one app, each with its own sshd, nginx, state directory, projects and ports.
