@@ -60,10 +60,8 @@ extension Deployer {
 
     /// Tells Slack, Discord and JSON webhooks how the deployment ended: id, version, result, duration.
     func notify(_ deployment: Deployment, note: String? = nil) async {
-        let hooks = environment.notify.slack.map { Webhook(kind: .slack, url: $0) }
-            + environment.notify.discord.map { Webhook(kind: .discord, url: $0) }
-            + environment.notify.webhook.map { Webhook(kind: .json, url: $0) }
-        guard !hooks.isEmpty else { return }
+        // Several hosts: the run sends one message for all of them (FleetDeployer), not one per host.
+        guard sendsNotifications, !webhooks.isEmpty else { return }
         let seconds = deployment.duration.map { Int($0.rounded()) }
         let verb = deployment.kind == .rollback ? "Rollback of" : "Deploy of"
         let outcome: String
@@ -86,7 +84,18 @@ extension Deployer {
         if let reason = deployment.reason { fields["reason"] = .string(reason) }
         if let previous = deployment.previousVersion { fields["previousVersion"] = .string(previous) }
         if let note { fields["note"] = .string(note) }
-        let notification = Notification(text: Redactor.redact(text), fields: fields)
+        await send(Notification(text: Redactor.redact(text), fields: fields))
+    }
+
+    var webhooks: [Webhook] {
+        environment.notify.slack.map { Webhook(kind: .slack, url: $0) }
+            + environment.notify.discord.map { Webhook(kind: .discord, url: $0) }
+            + environment.notify.webhook.map { Webhook(kind: .json, url: $0) }
+    }
+
+    func send(_ notification: Notification) async {
+        let hooks = webhooks
+        guard !hooks.isEmpty else { return }
         // Its own task: a notification goes out even when the deploy was interrupted.
         _ = await Task { await Notifier().send(notification, to: hooks, logger: logger) }.value
     }

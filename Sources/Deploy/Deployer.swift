@@ -48,6 +48,8 @@ public struct Deployer: Sendable {
     let logger: Logger
     let processEnvironment: [String: String]
     let gateProbe: HealthProbe
+    /// Whether this host's release tells `notify:` itself (false inside a run over several hosts).
+    var sendsNotifications = true
 
     public init(environment: DeployEnvironment, target: Target, logger: Logger, processEnvironment: [String: String]) {
         self.environment = environment

@@ -107,6 +107,40 @@ public struct FleetDeployer: Sendable {
 
     private func run(kind: Deployment.Kind, options: DeployOptions,
                      goal: @escaping @Sendable ([Deployment]) throws -> Goal) async -> FleetReport {
+        let report = await runQuietly(kind: kind, options: options, goal: goal)
+        await notify(report)
+        return report
+    }
+
+    /// One message for the whole run, with a line per host, instead of one per host.
+    func notify(_ report: FleetReport) async {
+        // Like one host: a run that stopped at its checks changed nothing and says so only on its terminal.
+        guard let first = members.first, !first.webhooks.isEmpty,
+              report.hosts.contains(where: { $0.state != .unchanged }) else { return }
+        let environment = first.environment
+        let lines = report.hosts.map { "\($0.host): \($0.state.rawValue)" + ($0.detail.map { " — \($0)" } ?? "") }
+        let text = "\(environment.app) \(environment.name): \(report.headline)\n" + lines.joined(separator: "\n")
+        let fields: [String: JSONValue] = [
+            "app": .string(environment.app), "environment": .string(environment.name),
+            "kind": .string(report.kind.rawValue), "version": .string(report.version), "image": .string(report.image),
+            "status": .string(report.status),
+            "hosts": .array(report.hosts.map { host in
+                var object: [String: JSONValue] = ["host": .string(host.host), "state": .string(host.state.rawValue)]
+                if let detail = host.detail { object["detail"] = .string(detail) }
+                if let id = host.deployment { object["id"] = .string(id) }
+                return .object(object)
+            }),
+        ]
+        await first.send(Notification(text: Redactor.redact(text), fields: fields))
+    }
+
+    private func runQuietly(kind: Deployment.Kind, options: DeployOptions,
+                            goal: @escaping @Sendable ([Deployment]) throws -> Goal) async -> FleetReport {
+        let members = self.members.map { member in
+            var quiet = member
+            quiet.sendsNotifications = false
+            return quiet
+        }
         let names = members.map(Self.name)
         var outcomes = names.map { HostOutcome(host: $0, state: .unchanged) }
         var report = FleetReport(status: "failed", kind: kind, version: options.imageTag, image: options.image,

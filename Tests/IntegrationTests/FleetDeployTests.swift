@@ -75,7 +75,9 @@ extension DockerDeploySuites {
         /// All at once: every host switches, the third host's v2 turns unhealthy during the watch → all three
         /// back on v1, zero failed requests through every nginx.
         @Test func aWatchFailureOnOneHostSwitchesAllBack() async throws {
-            try await Fleet.with(broken: 2, breakage: .unhealthyOnTrigger, watch: 8) { fleet in
+            let sink = try await DeployHooksTests.Sink.start()
+            defer { Task { await sink.stop() } }
+            try await Fleet.with(broken: 2, breakage: .unhealthyOnTrigger, watch: 8, notify: sink.url + "/json") { fleet in
                 let first = try await fleet.run("deploy", "fleet", "--tag", "v1", "--yes", "--batch", "100%", "--watch", "0")
                 #expect(first.exitCode == 0, "\(first.stderr)")
 
@@ -127,6 +129,14 @@ extension DockerDeploySuites {
                 guard case .array(let hosts)? = report["hosts"] else { Issue.record("no hosts: \(second.stdout)"); return }
                 #expect(hosts.map { $0["state"]?.stringValue ?? "" } == ["switched-back", "switched-back", "failed"], "\(second.stdout)")
                 #expect(hosts[2]["detail"]?.stringValue?.contains("failed its health watch") == true, "\(second.stdout)")
+                // One message per run (not one per host), naming every host's state.
+                let posts = try sink.received().filter { $0.hasPrefix("/json ") }.compactMap { JSONValue.parse(Array($0.dropFirst(6).utf8)) }
+                #expect(posts.map { $0["status"]?.stringValue ?? "" } == ["deployed", "failed"], "\(posts)")
+                if case .array(let notified)? = posts.last?["hosts"] {
+                    #expect(notified.map { $0["state"]?.stringValue ?? "" } == ["switched-back", "switched-back", "failed"])
+                } else {
+                    Issue.record("no hosts in the notification: \(posts)")
+                }
                 #expect(try await fleet.served() == ["v1", "v1", "v1"])
                 for (i, load) in reports.enumerated() {
                     #expect(load.failures.isEmpty, "failed requests through host \(i)'s nginx: \(load.failures.prefix(5))")
@@ -189,10 +199,10 @@ struct Fleet {
 
     /// Runs `body` with a fresh fleet and removes it afterwards, also when the body failed (awaited: a detached
     /// clean-up can lose the race with the test process's exit and leave containers, nginx and sshd behind).
-    static func with(broken: Int?, breakage: Breakage, watch: Double, _ body: (Fleet) async throws -> Void)
-        async throws
+    static func with(broken: Int?, breakage: Breakage, watch: Double, notify: String? = nil,
+                     _ body: (Fleet) async throws -> Void) async throws
     {
-        let fleet = try await make(broken: broken, breakage: breakage, watch: watch)
+        let fleet = try await make(broken: broken, breakage: breakage, watch: watch, notify: notify)
         do {
             try await body(fleet)
         } catch {
@@ -202,7 +212,7 @@ struct Fleet {
         await fleet.cleanUp()
     }
 
-    static func make(broken: Int?, breakage: Breakage, watch: Double) async throws -> Fleet {
+    static func make(broken: Int?, breakage: Breakage, watch: Double, notify: String? = nil) async throws -> Fleet {
         try await DockerFixture.ensure()
         let dir = try TempDirectory(prefix: "opskit-fleet")
         mkdir(dir.file("trigger"), 0o755)
@@ -284,6 +294,7 @@ struct Fleet {
             health:
               interval: 0.3
               timeout: 6
+        \(notify.map { "    notify:\n      webhook: \($0)\n" } ?? "")\
             hosts:
         \(entries)
         """.write(toFile: dir.file("opskit.yml"))
