@@ -6,16 +6,10 @@ extension Deployer {
         let context = try await prepare(image: options.image, create: false)
         let all = try await context.journal.load()
         let current = DeploymentJournal.current(in: all)
-        if environment.engine == .swarm { return try await swarmPlan(options, context: context) }
+        if environment.engine == .swarm { return try await swarmPlan(options, current: current, context: context) }
         let compose = try context.compose
         var steps = ["checks passed on \(target): docker answers, \(compose.flavor.rawValue)\(compose.version.isEmpty ? "" : " " + compose.version), \(environment.composeFile) is valid"]
-        steps.append("take the lock \(context.lockPath)")
-        if try await context.docker.imageID(options.image) != nil {
-            steps.append("use \(options.image), already on \(target)")
-        } else {
-            steps.append("pull \(options.image) (with retries)")
-        }
-        steps.append("record the deployment in \(context.journal.path)")
+        steps += try await releaseSteps(options, context: context)
         let strategy = options.strategy ?? environment.strategy
         switch strategy {
         case .blueGreen:
@@ -38,6 +32,18 @@ extension Deployer {
             steps.append("wait for \(environment.healthSuccesses) healthy answers from \(environment.directHealthURL(.blue)); on failure start \(current?.image ?? "nothing") again")
         }
         steps.append("remove images of \(environment.image) beyond the newest \(environment.keepReleases), never the current or previous one")
+        return steps
+    }
+
+    /// The steps every engine's release starts with: the lock, the image, the journal entry.
+    func releaseSteps(_ options: DeployOptions, context: Context) async throws -> [String] {
+        var steps = ["take the lock \(context.lockPath)"]
+        if try await context.docker.imageID(options.image) != nil {
+            steps.append("use \(options.image), already on \(target)")
+        } else {
+            steps.append("pull \(options.image) (with retries)")
+        }
+        steps.append("record the deployment in \(context.journal.path)")
         return steps
     }
 }

@@ -208,21 +208,14 @@ extension Deployer {
     }
 
     /// The `--dry-run` steps for a Swarm release; asks the manager about the service, changes nothing.
-    func swarmPlan(_ options: DeployOptions, context: Context) async throws -> [String] {
+    func swarmPlan(_ options: DeployOptions, current: Deployment?, context: Context) async throws -> [String] {
         let service = swarm
         let before = try await service.inspect()
-        let current = DeploymentJournal.current(in: try await context.journal.load())
         let serving = swarmServing(current, before)
         let watch = options.watch ?? environment.watch
         let url = try swarmHealthURL()
         var steps = ["checks passed on \(target): docker answers and is a swarm manager, \(environment.composeFile) is readable"]
-        steps.append("take the lock \(context.lockPath)")
-        if try await context.docker.imageID(options.image) != nil {
-            steps.append("use \(options.image), already on \(target)")
-        } else {
-            steps.append("pull \(options.image) (with retries)")
-        }
-        steps.append("record the deployment in \(context.journal.path)")
+        steps += try await releaseSteps(options, context: context)
         if let hook = environment.preDeploy {
             steps.append("run pre_deploy in a one-off container of \(options.image) (`docker run --rm \(options.image) sh -c …`): \(hook)")
         }

@@ -103,6 +103,11 @@ public struct FleetDeployer: Sendable {
         }
     }
 
+    /// Every host's `--dry-run` plan (or why its checks failed), side by side, in host order.
+    public func plans(_ options: DeployOptions) async -> [Result<[String], any Error>] {
+        await parallelResults(members) { member in try await member.plan(options) }
+    }
+
     typealias Goal = (image: String, tag: String, commitSha: String?)
 
     private func run(kind: Deployment.Kind, options: DeployOptions,
@@ -151,18 +156,19 @@ public struct FleetDeployer: Sendable {
         }
 
         // 1. Every host is checked (side by side) before any host changes.
-        let prepared: [Result<(Deployer.Context, Goal), any Error>] = await parallelResults(members) { member in
+        let checked: [Result<(Deployer.Context, Goal, String?), any Error>] = await parallelResults(members) { member in
             let context = try await member.prepare(image: options.image)
-            return (context, try goal(try await context.journal.load()))
+            let history = try await context.journal.load()
+            return (context, try goal(history), DeploymentJournal.current(in: history)?.imageTag)
         }
-        for (i, result) in prepared.enumerated() {
-            if case .failure(let error) = result { outcomes[i].state = .failed; fail(i, error) }
-            if case .success(let (context, _)) = result {
-                outcomes[i].serving = (try? await context.journal.load()).flatMap(DeploymentJournal.current(in:))?.imageTag
+        for (i, result) in checked.enumerated() {
+            switch result {
+            case .failure(let error): outcomes[i].state = .failed; fail(i, error)
+            case .success(let (_, _, serving)): outcomes[i].serving = serving
             }
         }
         report.hosts = outcomes
-        let contexts = prepared.compactMap { try? $0.get() }
+        let contexts = checked.compactMap { try? $0.get() }.map { ($0.0, $0.1) }
         guard contexts.count == members.count else {
             for i in outcomes.indices where outcomes[i].state == .failed { outcomes[i].state = .unchanged }
             report.hosts = outcomes

@@ -128,16 +128,7 @@ struct DeploySession: Sendable {
     /// `--dry-run` for a fleet: each host's plan under its name, the batches first.
     func printFleetPlan(_ options: DeployOptions, json: Bool) async -> Int32 {
         guard let fleet else { return 1 }
-        let plans = await withTaskGroup(of: (Int, Result<[String], any Error>).self) { group in
-            for (i, member) in fleet.members.enumerated() {
-                group.addTask {
-                    do { return (i, .success(try await member.plan(options))) } catch { return (i, .failure(error)) }
-                }
-            }
-            var all: [(Int, Result<[String], any Error>)] = []
-            for await plan in group { all.append(plan) }
-            return all.sorted { $0.0 < $1.0 }.map(\.1)
-        }
+        let plans = await fleet.plans(options)
         let size = fleet.batch.size(of: fleet.members.count)
         let names = fleet.members.map { $0.environment.host ?? "\($0.target)" }
         var failed = false

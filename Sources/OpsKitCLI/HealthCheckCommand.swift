@@ -205,23 +205,18 @@ struct HealthCheckCommand: OpsKitTool {
         let members = session.fleet?.members ?? [session.deployer]
         let names = members.map { $0.environment.host ?? "this machine" }
         let urls = await HostHealthURLs.resolve(members)
-        let results: [HealthResult] = await withTaskGroup(of: (Int, HealthResult).self) { group in
-            for (i, url) in urls.enumerated() {
-                group.addTask {
-                    switch url {
-                    case .success(let url):
-                        let report = await HealthCheck().run([target(url, policy: policy, expectations: expectations)])
-                        return (i, report.results[0])
-                    case .failure(let error):
-                        let reason = Redactor.redact("\(error)")
-                        return (i, HealthResult(url: "-", status: .critical, summary: "not reachable: \(reason)",
-                                                reasons: [reason], attempts: 1, error: reason))
-                    }
-                }
+        // The hosts that have a URL are checked all at once; a host SSH could not reach is CRITICAL.
+        let reachable = urls.compactMap { try? $0.get() }
+        var checked = await HealthCheck().run(reachable.map { target($0, policy: policy, expectations: expectations) })
+            .results.makeIterator()
+        let results: [HealthResult] = urls.map { url in
+            switch url {
+            case .success: return checked.next()!
+            case .failure(let error):
+                let reason = Redactor.redact("\(error)")
+                return HealthResult(url: "-", status: .critical, summary: "not reachable: \(reason)",
+                                    reasons: [reason], attempts: 1, error: reason)
             }
-            var all: [(Int, HealthResult)] = []
-            for await result in group { all.append(result) }
-            return all.sorted { $0.0 < $1.0 }.map(\.1)
         }
         await session.close()
         let worst = HealthStatus.worst(results.map(\.status))

@@ -18,14 +18,8 @@ extension DockerDeploySuites {
         /// Runs `body` with a fresh app and always cleans up (containers, nginx, state), awaiting it.
         func withApp(watch: Double = 1, image: String = "opskit-test/app", keepReleases: Int? = nil,
                      _ body: (App) async throws -> Void) async throws {
-            let app = try await App.make(watch: watch, image: image, keepReleases: keepReleases)
-            do {
-                try await body(app)
-            } catch {
-                await app.cleanUp()
-                throw error
-            }
-            await app.cleanUp()
+            try await using(try await App.make(watch: watch, image: image, keepReleases: keepReleases),
+                            cleanUp: { await $0.cleanUp() }, body)
         }
 
         func lastLine(_ text: String) -> String { text.split(separator: "\n").last.map(String.init) ?? "" }

@@ -202,14 +202,8 @@ struct Fleet {
     static func with(broken: Int?, breakage: Breakage, watch: Double, notify: String? = nil,
                      _ body: (Fleet) async throws -> Void) async throws
     {
-        let fleet = try await make(broken: broken, breakage: breakage, watch: watch, notify: notify)
-        do {
-            try await body(fleet)
-        } catch {
-            await fleet.cleanUp()
-            throw error
-        }
-        await fleet.cleanUp()
+        try await using(try await make(broken: broken, breakage: breakage, watch: watch, notify: notify),
+                        cleanUp: { await $0.cleanUp() }, body)
     }
 
     static func make(broken: Int?, breakage: Breakage, watch: Double, notify: String? = nil) async throws -> Fleet {

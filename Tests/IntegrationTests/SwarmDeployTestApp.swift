@@ -138,13 +138,7 @@ extension DockerDeploySuites.SwarmDeployTests {
     /// Runs `body` with a fresh app and removes its stack afterwards, whether `body` passed or threw.
     static func withApp(swarmHealthcheck: Bool = true, watch: Double = 2, extra: String = "",
                         _ body: (SwarmApp) async throws -> Void) async throws {
-        let app = try await SwarmApp.make(swarmHealthcheck: swarmHealthcheck, watch: watch, extra: extra)
-        do {
-            try await body(app)
-        } catch {
-            await app.cleanUp()
-            throw error
-        }
-        await app.cleanUp()
+        try await using(try await SwarmApp.make(swarmHealthcheck: swarmHealthcheck, watch: watch, extra: extra),
+                        cleanUp: { await $0.cleanUp() }, body)
     }
 }
